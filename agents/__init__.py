@@ -1,0 +1,1 @@
+"""archer-gym agents (see the README; filled in by later issues)."""

@@ -1,0 +1,41 @@
+"""archer-gym environments: multi-turn text games registered with Gymnasium at import.
+
+    import gymnasium as gym
+    import archer_envs
+    env = gym.make("archer/TwentyQuestions-v0")           # knowledge oracle, offline
+    envs = gym.make_vec("archer/TwentyQuestions-v0", num_envs=32, vectorization_mode="vector_entry_point")
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+__version__ = "0.1.0"
+
+# id -> (entry point, vector entry point, kwargs, one-line description)
+ENVS: dict[str, tuple[str, str | None, dict, str]] = {
+    "archer/TwentyQuestions-v0": (
+        "archer_envs.twenty_questions.env:TwentyQuestionsEnv",
+        "archer_envs.twenty_questions.env:TwentyQuestionsVectorEnv",
+        {},
+        "Twenty Questions over LMRL-Gym's 158 objects; reward -1 per question, 0 on the correct guess, 20 turns.",
+    ),
+    "archer/TwentyQuestionsSubset-v0": (
+        "archer_envs.twenty_questions.env:TwentyQuestionsEnv",
+        "archer_envs.twenty_questions.env:TwentyQuestionsVectorEnv",
+        {"subset": True},
+        "Twenty Questions on ArCHer's 10-word subset (football, dog, banana, truck, pants, computer, piano, "
+        "chair, pen, scissors); every split is those 10 words.",
+    ),
+}
+
+
+def register_envs() -> None:
+    for env_id, (entry, vector_entry, kwargs, _) in ENVS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry, vector_entry_point=vector_entry, kwargs=kwargs)
+
+
+register_envs()
+
+__all__ = ["ENVS", "register_envs", "__version__"]

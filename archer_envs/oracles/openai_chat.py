@@ -1,0 +1,142 @@
+"""Oracle backed by any OpenAI-compatible chat-completions endpoint.
+
+Works with OpenAI, vLLM (``vllm serve``), Ollama (``http://localhost:11434/v1``) and the llama.cpp
+server. Temperature 0, retries and timeouts come from the ``openai`` client; replies are normalised
+by the game's :class:`~archer_envs.oracles.base.OracleTask`; every raw reply is stored in an on-disk
+SQLite cache keyed by (endpoint, model, messages), so rerunning an evaluation costs no calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from archer_envs.oracles.base import Oracle, OracleTask
+
+
+def default_cache_dir() -> Path:
+    root = os.environ.get("ARCHER_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "archer-gym"
+    )
+    return Path(root)
+
+
+class ReplyCache:
+    """A tiny persistent key -> reply store (SQLite, safe across threads and reruns)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply TEXT NOT NULL)")
+        self._db.commit()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def put(self, key: str, reply: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO replies (key, reply) VALUES (?, ?)", (key, reply))
+            self._db.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class OpenAIOracle(Oracle):
+    """Asks a chat model to play the oracle.
+
+    Args:
+        task: the game's prompt and reply normaliser.
+        model: model name as the endpoint knows it (e.g. ``gpt-4o-mini``, ``llama3.1``).
+        base_url: endpoint root, e.g. ``http://localhost:8000/v1``; default: ``OPENAI_BASE_URL`` or OpenAI.
+        api_key: default ``OPENAI_API_KEY``; local servers that need none get a placeholder.
+        timeout: seconds per request; max_retries: retries on connection errors, 429 and 5xx.
+        max_tokens: reply length cap. concurrency: requests in flight per batch.
+        cache_path: SQLite file for raw replies; ``None`` disables the disk cache.
+    """
+
+    def __init__(
+        self,
+        task: OracleTask,
+        model: str = "gpt-4o-mini",
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        max_tokens: int = 64,
+        concurrency: int = 8,
+        cache_path: str | os.PathLike | None = "default",
+        client=None,
+    ) -> None:
+        super().__init__()
+        import openai
+
+        self.task = task
+        self.model = model
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        if api_key is None:
+            if base_url is None:
+                raise ValueError(
+                    "oracle='openai' needs an API key: set OPENAI_API_KEY or pass api_key=..., "
+                    "or pass base_url=... for a local server that needs none"
+                )
+            api_key = "not-needed"
+        self.client = client or openai.OpenAI(
+            base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries
+        )
+        self.base_url = str(self.client.base_url)
+        self.max_tokens = max_tokens
+        self.concurrency = max(1, int(concurrency))
+        if cache_path == "default":
+            cache_path = default_cache_dir() / "openai-oracle.sqlite"
+        self.disk_cache = ReplyCache(cache_path) if cache_path is not None else None
+        self.requests_sent = 0
+
+    def _messages(self, secret: str, question: str) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": self.task.system},
+            {"role": "user", "content": self.task.user(secret, question)},
+        ]
+
+    def _key(self, messages: list[dict[str, str]]) -> str:
+        blob = json.dumps([self.task.name, self.base_url, self.model, messages], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _reply(self, secret: str, question: str) -> str:
+        messages = self._messages(secret, question)
+        key = self._key(messages)
+        if self.disk_cache is not None and (hit := self.disk_cache.get(key)) is not None:
+            return hit
+        self.requests_sent += 1
+        response = self.client.chat.completions.create(
+            model=self.model, messages=messages, temperature=0.0, max_tokens=self.max_tokens
+        )
+        reply = response.choices[0].message.content or ""
+        if self.disk_cache is not None:
+            self.disk_cache.put(key, reply)
+        return reply
+
+    def _answer_batch(self, secrets: list[str], questions: list[str]) -> list[str]:
+        if self.concurrency == 1 or len(secrets) == 1:
+            replies = [self._reply(s, q) for s, q in zip(secrets, questions)]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(secrets))) as pool:
+                replies = list(pool.map(self._reply, secrets, questions))
+        return [self.task.normalize(r) for r in replies]
+
+    def close(self) -> None:
+        if self.disk_cache is not None:
+            self.disk_cache.close()
+            self.disk_cache = None
+        self.client.close()

@@ -1,0 +1,103 @@
+"""Playing whole episodes with any agent (``act(observations) -> actions``) on a batched env.
+
+:func:`play_episodes` runs one episode per given secret, ``batch_size`` at a time, with one agent
+call and one oracle call per step for the whole batch. The evaluation harness in ``agents`` builds
+on it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import gymnasium as gym
+import numpy as np
+
+
+class Agent(Protocol):
+    def act(self, observations: list[str]) -> list[str]: ...
+
+
+@dataclass
+class EpisodeResult:
+    secret: str
+    actions: list[str] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+    rewards: list[float] = field(default_factory=list)
+    success: bool = False
+
+    @property
+    def ret(self) -> float:
+        return float(sum(self.rewards))
+
+    @property
+    def turns(self) -> int:
+        return len(self.actions)
+
+
+def make_batched_env(env_id: str, num_envs: int, **env_kwargs: Any):
+    import archer_envs  # noqa: F401  (registers the ids)
+
+    return gym.make_vec(
+        env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", autoreset_mode="Disabled", **env_kwargs
+    )
+
+
+def play_episodes(
+    agent: Agent,
+    env_id: str,
+    secrets: Sequence[str],
+    batch_size: int = 32,
+    env=None,
+    **env_kwargs: Any,
+) -> list[EpisodeResult]:
+    """One episode per secret, in order. Pass ``env`` to reuse a batched env (its size is the batch)."""
+    if not secrets:
+        return []
+    own_env = env is None
+    if own_env:
+        env = make_batched_env(env_id, min(batch_size, len(secrets)), **env_kwargs)
+    n = env.num_envs
+    option = env.unwrapped.game.secret_option
+    results: list[EpisodeResult] = []
+    try:
+        for start in range(0, len(secrets), n):
+            chunk = list(secrets[start : start + n])
+            padded = chunk + [chunk[-1]] * (n - len(chunk))  # spare slots replay a secret, ignored
+            obs, _ = env.reset(options={option: padded})
+            records = [EpisodeResult(s) for s in chunk]
+            done = np.zeros(n, dtype=bool)
+            done[len(chunk) :] = True
+            while not done.all():
+                actions = agent.act(list(obs))
+                if len(actions) != n:
+                    raise ValueError(f"agent returned {len(actions)} actions for {n} observations")
+                obs, rewards, terminated, truncated, info = env.step(actions)
+                for i in np.flatnonzero(~done):
+                    rec = records[i]
+                    rec.actions.append(str(actions[i]))
+                    rec.answers.append(str(info["answer"][i]))
+                    rec.rewards.append(float(rewards[i]))
+                    rec.success = bool(info["success"][i])
+                done |= terminated | truncated
+            results.extend(records)
+    finally:
+        if own_env:
+            env.close()
+    return results
+
+
+def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
+    """Mean return with a 95% normal-approximation CI half-width, success rate and mean turns."""
+    returns = np.array([r.ret for r in results], dtype=float)
+    n = len(returns)
+    ci = 1.96 * returns.std(ddof=1) / math.sqrt(n) if n > 1 else float("nan")
+    return {
+        "episodes": n,
+        "mean_return": float(returns.mean()) if n else float("nan"),
+        "return_ci95": float(ci),
+        "success_rate": float(np.mean([r.success for r in results])) if n else float("nan"),
+        "mean_turns": float(np.mean([r.turns for r in results])) if n else float("nan"),
+    }

@@ -1,0 +1,33 @@
+"""Scripted policies and secret lists per environment, for data generation and reference numbers."""
+
+from __future__ import annotations
+
+from archer_envs import ENVS
+
+SCRIPTED = ("expert", "noisy", "random")
+
+
+def _game(env_id: str):
+    if env_id not in ENVS:
+        raise ValueError(f"unknown env {env_id!r}: expected one of {', '.join(ENVS)}")
+    if env_id.startswith("archer/TwentyQuestions"):
+        from archer_envs.twenty_questions.env import TwentyQuestionsGame
+        from archer_envs.twenty_questions.words import PAPER_SUBSET
+
+        return TwentyQuestionsGame(PAPER_SUBSET if ENVS[env_id][2].get("subset") else None)
+    raise ValueError(f"no scripted policies for {env_id!r} yet")
+
+
+def split_secrets(env_id: str, split: str) -> list[str]:
+    """Every secret of a split, in the data file's order."""
+    return list(_game(env_id).secrets(split))
+
+
+def scripted_policy(env_id: str, name: str, seed: int | None = 0):
+    """``expert``, ``noisy`` (behaviour data) or ``random`` for ``env_id``."""
+    if name not in SCRIPTED:
+        raise ValueError(f"unknown scripted policy {name!r}: expected one of {', '.join(SCRIPTED)}")
+    _game(env_id)
+    from archer_envs.twenty_questions.policies import POLICIES
+
+    return POLICIES[name](seed=seed)

@@ -1,0 +1,170 @@
+"""The shipped Twenty Questions knowledge base and the deterministic offline oracle built on it.
+
+Data (``archer_envs/data/twenty_questions/``):
+  attributes.json  188 yes/no attributes: id, canonical question, definition, 6–10 phrasings each
+  knowledge.json   for each of the 158 words: typical size (cm), weight (kg), the attributes that are true
+Every attribute not listed for a word is false. Consistency rules are tested in tests/test_knowledge_base.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from archer_envs.matching import make_matcher
+from archer_envs.oracles import Oracle, OracleTask
+from archer_envs.twenty_questions.parse import Parsed, QuestionParser, normalize
+from archer_envs.twenty_questions.words import WordList
+
+YES, NO, INVALID = "Yes.", "No.", "Invalid Question."
+ANSWERS = (YES, NO, INVALID)
+
+
+@dataclass(frozen=True)
+class Attribute:
+    id: str
+    question: str
+    definition: str
+    phrasings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Facts:
+    size_cm: float
+    weight_kg: float
+    true: frozenset[str]
+
+
+class KnowledgeBase:
+    def __init__(self, attributes: list[Attribute], facts: dict[str, Facts], words: WordList) -> None:
+        self.attributes = {a.id: a for a in attributes}
+        self.facts = facts
+        self.words = words
+        missing = set(words.by_name) - set(facts)
+        unknown = {a for f in facts.values() for a in f.true} - set(self.attributes)
+        if missing or unknown:
+            raise ValueError(f"knowledge base mismatch: words without facts {sorted(missing)}, unknown attributes {sorted(unknown)}")
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def default(cls) -> KnowledgeBase:
+        root = resources.files("archer_envs").joinpath("data/twenty_questions")
+        attributes = [
+            Attribute(a["id"], a["question"], a["definition"], tuple(a["phrasings"]))
+            for a in json.loads(root.joinpath("attributes.json").read_text())
+        ]
+        facts = {
+            name: Facts(float(f["size_cm"]), float(f["weight_kg"]), frozenset(f["true"]))
+            for name, f in json.loads(root.joinpath("knowledge.json").read_text()).items()
+        }
+        return cls(attributes, facts, WordList.default())
+
+    def value(self, word: str, attribute: str) -> bool:
+        return attribute in self.facts[word].true
+
+    def phrasing_bank(self) -> list[tuple[str, str]]:
+        return [(p, a.id) for a in self.attributes.values() for p in a.phrasings]
+
+
+def yes_no(value: bool) -> str:
+    return YES if value else NO
+
+
+def answer_parsed(kb: KnowledgeBase, secret: str, parsed: Parsed, attribute: str | None) -> str:
+    """The knowledge answer to a parsed question (``attribute`` from the matcher for attribute questions)."""
+    if parsed.kind == "invalid":
+        return INVALID
+    if parsed.kind in ("guess", "choice"):
+        value = secret in parsed.words
+    elif parsed.kind == "compare":
+        fact, sign = parsed.compare
+        mine, theirs = getattr(kb.facts[secret], fact), getattr(kb.facts[parsed.words[0]], fact)
+        value = mine > theirs if sign > 0 else mine < theirs
+    elif attribute is None:
+        return INVALID
+    else:
+        value = kb.value(secret, attribute)
+    return yes_no(value != parsed.negated)
+
+
+class TwentyQuestionsKnowledgeOracle(Oracle):
+    """Deterministic offline answerer: parse → (guess | choice | compare | attribute) → facts.
+
+    Args:
+        matcher: "auto" (embedding when installed, else lexical), "embedding" or "lexical".
+        threshold: similarity below which an attribute question is ``Invalid Question.``.
+        cache: cache answers per (secret, question); parses are always cached per question.
+    """
+
+    def __init__(self, matcher: str = "auto", threshold: float | None = None, cache: bool = True) -> None:
+        super().__init__(cache=cache)
+        self.kb = KnowledgeBase.default()
+        self.parser = shared_parser()
+        self.matcher = shared_matcher(matcher, threshold)
+        self._parses: dict[str, tuple[Parsed, str | None]] = {}
+
+    def interpret(self, questions: list[str]) -> list[tuple[Parsed, str | None]]:
+        """(parse, matched attribute) per question; the matcher runs once for all new questions."""
+        new = [q for q in dict.fromkeys(questions) if q not in self._parses]
+        if new:
+            parsed = [self.parser.parse(q) for q in new]
+            ask = [i for i, p in enumerate(parsed) if p.kind == "attribute"]
+            matches = self.matcher.match([parsed[i].text for i in ask])
+            attrs: dict[int, str | None] = {i: m[0] for i, m in zip(ask, matches)}
+            for i, (q, p) in enumerate(zip(new, parsed)):
+                self._parses[q] = (p, attrs.get(i))
+        return [self._parses[q] for q in questions]
+
+    def _answer_batch(self, secrets: list[str], questions: list[str]) -> list[str]:
+        for s in set(secrets):
+            if s not in self.kb.facts:
+                raise ValueError(f"unknown secret word {s!r} for the knowledge oracle")
+        return [answer_parsed(self.kb, s, p, a) for s, (p, a) in zip(secrets, self.interpret(questions))]
+
+
+@lru_cache(maxsize=1)
+def shared_parser() -> QuestionParser:
+    return QuestionParser(WordList.default())
+
+
+@lru_cache(maxsize=8)
+def shared_matcher(kind: str = "auto", threshold: float | None = None):
+    """Matchers are immutable after construction; share them (the embedding bank costs seconds).
+    The bank is normalised like questions are (``parse.normalize``), so a question that is a bank
+    phrasing, in any case or punctuation, matches exactly without a model call."""
+    bank = [(normalize(p), label) for p, label in KnowledgeBase.default().phrasing_bank()]
+    return make_matcher(kind, bank, threshold)
+
+
+# The prompt for LLM oracles, in the spirit of LMRL-Gym's Twenty Questions oracle prompt.
+def _user(secret: str, question: str) -> str:
+    return (
+        f"The object is: {secret}.\n"
+        f"Question: {question}\n"
+        "Answer the question about the object truthfully, thinking of the most typical such object. "
+        'Reply with exactly "Yes." or "No.". If the question cannot be answered with yes or no, '
+        'reply with exactly "Invalid Question.".'
+    )
+
+
+def normalize_reply(reply: str) -> str:
+    """Map a model's free-text reply onto Yes./No./Invalid Question."""
+    text = reply.strip().lower().lstrip("\"'*` ")
+    if text.startswith("yes") or text.startswith("true"):
+        return YES
+    if text.startswith("no") and not text.startswith("not sure"):
+        return NO
+    return INVALID
+
+
+TWENTY_QUESTIONS_TASK = OracleTask(
+    name="twenty_questions-v0",
+    system=(
+        "You are playing the game twenty questions. You know a secret object and answer the player's "
+        "yes/no questions about it truthfully and briefly. Never reveal the object unless it is guessed."
+    ),
+    user=_user,
+    normalize=normalize_reply,
+)

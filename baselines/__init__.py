@@ -1,0 +1,1 @@
+"""archer-gym baselines (see the README; filled in by later issues)."""

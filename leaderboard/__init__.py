@@ -1,0 +1,1 @@
+"""archer-gym leaderboard (see the README; filled in by later issues)."""

@@ -103,3 +103,24 @@ class HFOracle(Oracle):
 
     def close(self) -> None:
         self.model = None
+
+
+def train_tokenizer(texts, vocab_size: int = 2000):
+    """A byte-level BPE ``PreTrainedTokenizerFast`` trained on ``texts`` (offline, seconds).
+
+    For models built from config when no pretrained tokenizer is at hand (tests, benchmarks, the
+    offline default policy). Special tokens: ``<pad>`` (id 0), ``</s>`` (eos), ``<unk>``.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<pad>", "</s>", "<unk>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(list(texts), trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")

@@ -63,8 +63,10 @@ _DET = r"(?:\s+(?:a|an|the|some|one|just|really|actually|maybe|perhaps|definitel
 _TAIL = r"(?:\s+(?:then|right|perhaps|maybe|exactly|by any chance|is it|please|correct|yes))*"
 
 GUESS_RE = re.compile(rf"^{_LEAD}(?:{_SUBJECT}{_DET}\s+)?{OBJ}{_TAIL}$")
+# A list of items joined by "or", at least one of them a word of the game ("a cat, a pear or a dog").
+_ITEM = rf"(?:(?:(?:a|an|the|some|either|maybe|perhaps|one) )*{OBJ}|(?:a|an|the|some) [a-z]+)"
 CHOICE_RE = re.compile(
-    rf"^{_LEAD}{_SUBJECT}{_DET}\s+{OBJ}(?:(?:\s+(?:or|and or|or maybe|or perhaps|or else))?{_DET}\s+{OBJ})+{_TAIL}$"
+    rf"^{_LEAD}{_SUBJECT}\s+{_ITEM}(?:\s+{_ITEM})*\s+or(?:\s+(?:maybe|perhaps|else))?\s+{_ITEM}{_TAIL}$"
 )
 COMPARE_RE = re.compile(
     rf"^{_LEAD}(?:{_SUBJECT}|is it|is the object)\s+(?:much\s+|a lot\s+|way\s+|even\s+)?"
@@ -125,6 +127,7 @@ class QuestionParser:
         if tokens[0] in _WH and not text.startswith(("how about", "what about")):
             return Parsed("invalid", text)
         text = _TAG_NEGATION.sub(lambda m: m.group(1) + " ", text)
+        text = re.sub(r" or not$", "", text)  # "Is it a cat or not?" asks "Is it a cat?"
         kept = [t for t in text.split() if t not in _NEGATORS]
         negated = (len(text.split()) - len(kept)) % 2 == 1
         text = " ".join(kept)
@@ -143,7 +146,7 @@ class QuestionParser:
             unique = tuple(dict.fromkeys(named))
             if len(named) == 1 and GUESS_RE.match(frame_text):
                 return Parsed("guess", text, unique, negated)
-            if len(named) > 1 and CHOICE_RE.match(frame_text):
+            if CHOICE_RE.match(frame_text):
                 return Parsed("choice", text, unique, negated)
             m = COMPARE_RE.match(frame_text)
             if m and len(named) == 1:

@@ -8,6 +8,8 @@ built yourself (the tests use tiny ones built from config).
 
 from __future__ import annotations
 
+import copy
+
 from archer_envs.oracles.base import Oracle, OracleTask
 
 
@@ -50,13 +52,13 @@ class HFOracle(Oracle):
                 model = cls.from_pretrained(model)
             except OSError as err:
                 raise ValueError(
-                    f"oracle='hf' could not load model {model!r} offline: give a local path or a name "
-                    f"whose weights are in the Hugging Face cache ({err})"
+                    f"oracle='hf' could not load model {model!r}: give a local path, or a hub name whose "
+                    f"weights are in the Hugging Face cache or downloadable from here ({err})"
                 ) from err
         elif tokenizer is None:
             raise ValueError("oracle='hf' with a model object also needs tokenizer=...")
         self.model = model.to(self.device).eval()
-        self.tokenizer = tokenizer
+        self.tokenizer = copy.deepcopy(tokenizer)  # padding settings below must not leak to the caller
         self.is_seq2seq = bool(getattr(model.config, "is_encoder_decoder", False))
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token

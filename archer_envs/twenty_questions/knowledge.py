@@ -9,6 +9,7 @@ Every attribute not listed for a word is false. Consistency rules are tested in 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -152,9 +153,9 @@ def _user(secret: str, question: str) -> str:
 def normalize_reply(reply: str) -> str:
     """Map a model's free-text reply onto Yes./No./Invalid Question."""
     text = reply.strip().lower().lstrip("\"'*` ")
-    if text.startswith("yes") or text.startswith("true"):
+    if re.match(r"(yes|yeah|yep|true)\b", text):
         return YES
-    if text.startswith("no") and not text.startswith("not sure"):
+    if re.match(r"(no|nope|nah|false)\b", text):  # not "not applicable", "none", "not sure"
         return NO
     return INVALID
 

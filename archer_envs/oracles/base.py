@@ -41,6 +41,9 @@ class Oracle(ABC):
     so a question repeated in a batch or across episodes costs one backend call.
     """
 
+    # Entries kept before the cache is emptied (RL agents ask ever-new questions; memory stays bounded).
+    max_cache_entries = 1_000_000
+
     def __init__(self, cache: bool = True) -> None:
         self._cache: dict[tuple[str, str], str] | None = {} if cache else None
         self.backend_calls = 0  # number of _answer_batch calls (batches), for tests and benchmarks
@@ -57,6 +60,8 @@ class Oracle(ABC):
             return self._call(keys)
         missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
         if missing:
+            if len(self._cache) + len(missing) > self.max_cache_entries:
+                self._cache.clear()
             for key, value in zip(missing, self._call(missing)):
                 self._cache[key] = value
         return [self._cache[k] for k in keys]

@@ -110,6 +110,8 @@ class TwentyQuestionsKnowledgeOracle(Oracle):
         """(parse, matched attribute) per question; the matcher runs once for all new questions."""
         new = [q for q in dict.fromkeys(questions) if q not in self._parses]
         if new:
+            if len(self._parses) + len(new) > self.max_cache_entries:
+                self._parses.clear()
             parsed = [self.parser.parse(q) for q in new]
             ask = [i for i, p in enumerate(parsed) if p.kind == "attribute"]
             matches = self.matcher.match([parsed[i].text for i in ask])

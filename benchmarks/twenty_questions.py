@@ -124,7 +124,7 @@ def question_stream(n: int, seed: int = 1234) -> list[str]:
     all parse as attribute questions and none is a phrasing of the bank after normalisation (those
     match exactly, without a model call). Numbered variants extend the stream when it runs out."""
     from archer_envs.twenty_questions.knowledge import shared_matcher, shared_parser
-    from archer_envs.twenty_questions.parse import normalize
+    from archer_envs.questions import normalize
     from archer_envs.twenty_questions.words import WordList
 
     aliases = set(WordList.default().alias_to_name)

@@ -111,7 +111,7 @@ def test_every_phrasing_maps_back_to_its_attribute(matcher):
 def test_no_phrasing_belongs_to_two_attributes():
     from collections import defaultdict
 
-    from archer_envs.twenty_questions.parse import normalize
+    from archer_envs.questions import normalize
 
     owners = defaultdict(set)
     for phrasing, attribute in KB.phrasing_bank():

@@ -16,7 +16,8 @@ from importlib import resources
 
 from archer_envs.matching import make_matcher
 from archer_envs.oracles import Oracle, OracleTask
-from archer_envs.twenty_questions.parse import Parsed, QuestionParser, normalize
+from archer_envs.questions import normalize
+from archer_envs.twenty_questions.parse import Parsed, QuestionParser
 from archer_envs.twenty_questions.words import WordList
 
 YES, NO, INVALID = "Yes.", "No.", "Invalid Question."
@@ -135,7 +136,7 @@ def shared_parser() -> QuestionParser:
 @lru_cache(maxsize=8)
 def shared_matcher(kind: str = "auto", threshold: float | None = None):
     """Matchers are immutable after construction; share them (the embedding bank costs seconds).
-    The bank is normalised like questions are (``parse.normalize``), so a question that is a bank
+    The bank is normalised like questions are (``questions.normalize``), so a question that is a bank
     phrasing, in any case or punctuation, matches exactly without a model call."""
     bank = [(normalize(p), label) for p, label in KnowledgeBase.default().phrasing_bank()]
     return make_matcher(kind, bank, threshold)

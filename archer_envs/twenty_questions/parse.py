@@ -1,7 +1,7 @@
 """Reading a free-text Twenty Questions question: guesses, lists of guesses, comparisons, negation.
 
 This is the game's judge as well as the knowledge oracle's front end, so the env and the oracle
-agree on what a guess is. The rules (tested in tests/test_twenty_questions_parse.py):
+agree on what a guess is. The rules (tested in tests/test_twenty_questions_oracle.py):
 
 - A **guess** names exactly one word (or a variant/alias/plural of it) in a guessing frame:
   "Is it a lawn mower?", "Is the object a pair of scissors?", "My guess is: a piano", "TV?".
@@ -18,34 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from archer_envs.questions import OBJ, NameIndex, frame, is_wh_question, normalize, strip_negation
 from archer_envs.twenty_questions.words import WordList
-
-_CONTRACTIONS = [
-    (r"\bcan't\b|\bcannot\b", "can not"),
-    (r"\bwon't\b", "will not"),
-    (r"\bain't\b", "is not"),
-    (r"n't\b", " not"),
-    (r"\bit's\b", "it is"),
-    (r"\bthat's\b", "that is"),
-    (r"\bwhat's\b", "what is"),
-    (r"\byou're\b", "you are"),
-    (r"\bthey're\b", "they are"),
-    (r"\bi'm\b", "i am"),
-]
-_CONTRACTIONS_RE = [(re.compile(p), r) for p, r in _CONTRACTIONS]
-
-
-def normalize(question: str) -> str:
-    """Lower-case words separated by single spaces; contractions expanded; punctuation dropped."""
-    text = question.lower().replace("\u2019", "'")
-    for pattern, repl in _CONTRACTIONS_RE:
-        text = pattern.sub(repl, text)
-    text = re.sub(r"[^a-z0-9' ]+", " ", text)
-    text = text.replace("'", " ")
-    return " ".join(text.split())
-
-
-OBJ = "\u0001"  # placeholder for a named word in the question's frame
 
 _LEAD = r"(?:(?:so|ok|okay|then|well|hmm|alright|and|now|final|last|guess|my|i|will|go|with)\s+)*"
 _SUBJECT = (
@@ -78,14 +52,7 @@ _COMPARE_SENSE = {
     "heavier": ("weight_kg", 1), "lighter": ("weight_kg", -1),
 }
 
-_WH = {"what", "which", "who", "whom", "whose", "why", "where", "when", "how"}
-# Auxiliary + "not" + subject at the start is a tag-style question ("Isn't it alive?") and asks the
-# same thing as "Is it alive?": it is not a negation.
-_TAG_NEGATION = re.compile(r"^(is|are|does|do|can|could|would|will|has|have|was|were|should) not ")
-_NEGATORS = {"not", "never", "no", "non", "neither", "nor"}
-# Names that are also adjectives: "Is it orange?" asks about a colour; "Is it an orange?" guesses.
-_ADJECTIVE_NAMES = {"orange", "oranges"}
-_DETERMINERS = {"a", "an", "the", "one", "some"}
+_ADJECTIVE_NAMES = ("orange", "oranges")  # "Is it orange?" asks about a colour; "Is it an orange?" guesses
 
 
 @dataclass(frozen=True)
@@ -102,54 +69,28 @@ class Parsed:
 class QuestionParser:
     def __init__(self, words: WordList) -> None:
         self.words = words
-        aliases = sorted(words.alias_to_name, key=len, reverse=True)
-        self._mention_re = re.compile(r"\b(?:" + "|".join(re.escape(a) for a in aliases) + r")\b")
-
-    def mentions(self, normalized: str) -> list[tuple[int, int, str]]:
-        """Non-overlapping (start, end, word) mentions, longest alias first at each position."""
-        found = []
-        for m in self._mention_re.finditer(normalized):
-            if m.group(0) in _ADJECTIVE_NAMES:
-                before = normalized[: m.start()].split()
-                if not before or before[-1] not in _DETERMINERS:
-                    continue
-            found.append((m.start(), m.end(), self.words.alias_to_name[m.group(0)]))
-        return found
+        self.names = NameIndex(words.alias_to_name, needs_article=_ADJECTIVE_NAMES)
 
     def named_words(self, question: str) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(w for _, _, w in self.mentions(normalize(question))))
+        return self.names.named(normalize(question))
 
     def parse(self, question: str) -> Parsed:
         text = normalize(question)
-        if not re.search(r"[a-z]", text):
+        if not re.search(r"[a-z]", text) or is_wh_question(text):
             return Parsed("invalid", text)
-        tokens = text.split()
-        if tokens[0] in _WH and not text.startswith(("how about", "what about")):
-            return Parsed("invalid", text)
-        text = _TAG_NEGATION.sub(lambda m: m.group(1) + " ", text)
-        text = re.sub(r" or not$", "", text)  # "Is it a cat or not?" asks "Is it a cat?"
-        kept = [t for t in text.split() if t not in _NEGATORS]
-        negated = (len(text.split()) - len(kept)) % 2 == 1
-        text = " ".join(kept)
+        text, negated = strip_negation(text)
         if not text:
             return Parsed("invalid", text)
-        mentions = self.mentions(text)
-        if mentions:
-            frame, last, named = [], 0, []
-            for start, end, word in mentions:
-                frame.append(text[last:start])
-                frame.append(OBJ)
-                named.append(word)
-                last = end
-            frame.append(text[last:])
-            frame_text = " ".join("".join(frame).split())
-            unique = tuple(dict.fromkeys(named))
-            if len(named) == 1 and GUESS_RE.match(frame_text):
-                return Parsed("guess", text, unique, negated)
-            if CHOICE_RE.match(frame_text):
-                return Parsed("choice", text, unique, negated)
-            m = COMPARE_RE.match(frame_text)
-            if m and len(named) == 1:
-                return Parsed("compare", text, unique, negated, _COMPARE_SENSE[m.group(1)])
-            return Parsed("attribute", text, unique, negated)
-        return Parsed("attribute", text, (), negated)
+        mentions = self.names.mentions(text)
+        if not mentions:
+            return Parsed("attribute", text, (), negated)
+        frame_text = frame(text, mentions)
+        named = tuple(dict.fromkeys(name for *_, name in mentions))
+        if len(mentions) == 1 and GUESS_RE.match(frame_text):
+            return Parsed("guess", text, named, negated)
+        if CHOICE_RE.match(frame_text):
+            return Parsed("choice", text, named, negated)
+        m = COMPARE_RE.match(frame_text)
+        if m and len(mentions) == 1:
+            return Parsed("compare", text, named, negated, _COMPARE_SENSE[m.group(1)])
+        return Parsed("attribute", text, named, negated)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from archer_envs.questions import normalize
+
 SPLITS = ("train", "test", "all")
 
 # ArCHer's 10-word subset (paper §5.1; archer/TwentyQuestionsSubset-v0).
@@ -58,7 +60,7 @@ class WordList:
         for w in words:
             for n in w.names:
                 for form in (n, *_plurals(n)):
-                    self.alias_to_name.setdefault(normalize_name(form), w.name)
+                    self.alias_to_name.setdefault(normalize(form), w.name)
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -83,12 +85,8 @@ class WordList:
 
     def resolve(self, name: str, allowed: list[str] | None = None) -> str:
         """Canonical name for a name, variant or alias (case-insensitive)."""
-        canonical = self.alias_to_name.get(normalize_name(str(name)))
+        canonical = self.alias_to_name.get(normalize(str(name)))
         if canonical is None or (allowed is not None and canonical not in allowed):
             pool = allowed if allowed is not None else [w.name for w in self.words]
             raise ValueError(f"unknown word {name!r}: expected one of {', '.join(pool)}")
         return canonical
-
-
-def normalize_name(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())

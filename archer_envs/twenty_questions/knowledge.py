@@ -20,6 +20,7 @@ from archer_envs.questions import normalize
 from archer_envs.twenty_questions.parse import Parsed, QuestionParser
 from archer_envs.twenty_questions.words import WordList
 
+HEADER = "Questions:\n"
 YES, NO, INVALID = "Yes.", "No.", "Invalid Question."
 ANSWERS = (YES, NO, INVALID)
 

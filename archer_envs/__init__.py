@@ -27,6 +27,13 @@ ENVS: dict[str, tuple[str, str | None, dict, str]] = {
         "Twenty Questions on ArCHer's 10-word subset (football, dog, banana, truck, pants, computer, piano, "
         "chair, pen, scissors); every split is those 10 words.",
     ),
+    "archer/GuessMyCity-v0": (
+        "archer_envs.guess_my_city.env:GuessMyCityEnv",
+        "archer_envs.guess_my_city.env:GuessMyCityVectorEnv",
+        {},
+        "Guess My City over LMRL-Gym's 100 cities; free-text answers that never name the city or country; "
+        "reward -1 per question, 0 on the correct guess, 20 turns.",
+    ),
 }
 
 

@@ -82,6 +82,10 @@ class QuestionGame(ABC):
     def is_valid(self, answer: str) -> bool:
         """Whether the oracle accepted the question as a question of this game."""
 
+    def filter_answer(self, secret: str, answer: str) -> str:
+        """Applied to every oracle answer, whatever the backend (Guess My City removes leaked names)."""
+        return answer
+
     # --- text --------------------------------------------------------------------------------
     @property
     def max_observation_chars(self) -> int:
@@ -113,7 +117,7 @@ class QuestionGame(ABC):
         """Apply one answered question. Returns (reward, terminated, truncated, info)."""
         if episode.done:
             raise RuntimeError("this episode has ended: call reset() before step()")
-        answer = sanitize(answer, self.max_answer_chars)
+        answer = sanitize(self.filter_answer(episode.secret, answer), self.max_answer_chars)
         episode.turns.append((question, answer))
         success = self.is_correct_guess(episode.secret, question, answer)
         terminated = success

@@ -33,6 +33,7 @@ class GameKnowledge:
     split_line: Callable[[str], tuple[str, str] | None]
     header: str = "Questions:\n"
     invalid_answers: frozenset[str] = frozenset()  # answers that carry no information
+    yes_no_answers: frozenset[str] = frozenset({"Yes.", "No."})
 
 
 class CandidateElimination:
@@ -60,19 +61,22 @@ class CandidateElimination:
             self._replies[question] = codes
         return codes
 
-    def consistent(self, turns: Sequence[tuple[str, str]]) -> np.ndarray:
+    def consistent(self, turns: Sequence[tuple[str, str]], yes_no_only: bool = False) -> np.ndarray:
+        """Secrets for which the oracle would have given every answer in ``turns``; with
+        ``yes_no_only``, free-text answers are not used as evidence."""
         mask = np.ones(len(self.secrets), dtype=bool)
         for question, answer in turns:
-            if answer not in self.game.invalid_answers:
-                mask &= self.replies(question) == self._answer_ids.get(answer, -1)
+            if answer in self.game.invalid_answers or (yes_no_only and answer not in self.game.yes_no_answers):
+                continue
+            mask &= self.replies(question) == self._answer_ids.get(answer, -1)
         return mask
 
-    def candidates(self, turns: Sequence[tuple[str, str]]) -> tuple[list[str], np.ndarray]:
+    def candidates(self, turns: Sequence[tuple[str, str]], yes_no_only: bool = False) -> tuple[list[str], np.ndarray]:
         """Secrets consistent with the transcript and not yet guessed (all unguessed ones if the
         answers contradict the knowledge, e.g. when another oracle answered)."""
         asked = {q for q, _ in turns}
         unguessed = np.array([self.guesses[s] not in asked for s in self.secrets])
-        mask = self.consistent(turns) & unguessed
+        mask = self.consistent(turns, yes_no_only) & unguessed
         if not mask.any():
             mask = unguessed if unguessed.any() else np.ones(len(self.secrets), dtype=bool)
         return [s for s, keep in zip(self.secrets, mask) if keep], mask
@@ -105,7 +109,9 @@ class ExpertPolicy:
 
 class NoisyPolicy:
     """Each turn: with ``guess_prob`` (or when at most ``guess_below`` secrets remain) guess a random
-    consistent secret; else with ``random_question_prob`` ask a random question; else the expert's."""
+    consistent secret; else with ``random_question_prob`` ask a random question; else the expert's.
+    With ``yes_no_only`` it only learns from yes/no answers (a weaker reader of free-text answers);
+    from turn ``guess_after`` on it only guesses."""
 
     def __init__(
         self,
@@ -114,8 +120,12 @@ class NoisyPolicy:
         random_question_prob: float = 0.9,
         guess_prob: float = 0.3,
         guess_below: int = 1,
+        yes_no_only: bool = False,
+        guess_after: int | None = None,
     ) -> None:
         self.state = CandidateElimination(game)
+        self.yes_no_only = yes_no_only
+        self.guess_after = guess_after
         self.rng = np.random.default_rng(seed)
         self.random_question_prob = random_question_prob
         self.guess_prob = guess_prob
@@ -125,8 +135,10 @@ class NoisyPolicy:
         return [self._act_one(o) for o in observations]
 
     def _act_one(self, observation: str) -> str:
-        candidates, mask = self.state.candidates(self.state.transcript(observation))
-        if len(candidates) <= self.guess_below or self.rng.random() < self.guess_prob:
+        turns = self.state.transcript(observation)
+        candidates, mask = self.state.candidates(turns, self.yes_no_only)
+        late = self.guess_after is not None and len(turns) >= self.guess_after
+        if late or len(candidates) <= self.guess_below or self.rng.random() < self.guess_prob:
             return self.state.guesses[candidates[int(self.rng.integers(len(candidates)))]]
         pool = self.state.game.random_questions
         if self.rng.random() < self.random_question_prob:

@@ -23,13 +23,13 @@ _CONTRACTIONS = [
     (r"\bi'm\b", "i am"),
 ]
 _CONTRACTIONS_RE = [(re.compile(p), r) for p, r in _CONTRACTIONS]
-_ACCENTS = str.maketrans("áàâäãåçéèêëíìîïñóòôöõúùûüýÿ", "aaaaaaceeeeiiiinooooouuuuyy")
+FOLD_ACCENTS = str.maketrans("áàâäãåçéèêëíìîïñóòôöõúùûüýÿ", "aaaaaaceeeeiiiinooooouuuuyy")
 
 
 def normalize(text: str) -> str:
     """Lower-case ASCII words separated by single spaces; contractions expanded; punctuation dropped.
     Accented Latin letters lose their accents ("Bogotá" -> "bogota")."""
-    text = text.lower().replace("\u2019", "'").translate(_ACCENTS)
+    text = text.lower().replace("\u2019", "'").translate(FOLD_ACCENTS)
     for pattern, repl in _CONTRACTIONS_RE:
         text = pattern.sub(repl, text)
     text = re.sub(r"[^a-z0-9' ]+", " ", text)

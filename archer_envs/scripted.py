@@ -15,6 +15,10 @@ def _game(env_id: str):
         from archer_envs.twenty_questions.words import PAPER_SUBSET
 
         return TwentyQuestionsGame(PAPER_SUBSET if ENVS[env_id][2].get("subset") else None)
+    if env_id.startswith("archer/GuessMyCity"):
+        from archer_envs.guess_my_city.env import GuessMyCityGame
+
+        return GuessMyCityGame()
     raise ValueError(f"no scripted policies for {env_id!r} yet")
 
 
@@ -28,6 +32,8 @@ def scripted_policy(env_id: str, name: str, seed: int | None = 0):
     if name not in SCRIPTED:
         raise ValueError(f"unknown scripted policy {name!r}: expected one of {', '.join(SCRIPTED)}")
     _game(env_id)
-    from archer_envs.twenty_questions.policies import POLICIES
-
+    if env_id.startswith("archer/GuessMyCity"):
+        from archer_envs.guess_my_city.policies import POLICIES
+    else:
+        from archer_envs.twenty_questions.policies import POLICIES
     return POLICIES[name](seed=seed)

@@ -29,7 +29,7 @@ from functools import lru_cache
 from importlib import resources
 
 from archer_envs.guess_my_city.cities import POPULATION_BANDS, City, CityList
-from archer_envs.matching import make_matcher
+from archer_envs.matching import embedder_available, make_matcher
 from archer_envs.oracles import Oracle, OracleTask
 from archer_envs.questions import FOLD_ACCENTS, NameIndex, is_wh_question, normalize, strip_negation
 
@@ -359,9 +359,16 @@ def shared_parser() -> CityQuestionParser:
     return CityQuestionParser(CityList.default())
 
 
+# Free-text questions about a city are broader than Twenty Questions' attribute questions, and every
+# topic has a sentence to offer, so the embedding threshold is lower (junk scores below ~0.45).
+EMBEDDING_THRESHOLD = 0.6
+
+
 @lru_cache(maxsize=8)
 def shared_matcher(kind: str = "auto", threshold: float | None = None):
     bank = [(strip_negation(normalize(p))[0], label) for p, label in phrasing_bank()]
+    if threshold is None and kind != "lexical" and (kind == "embedding" or embedder_available()):
+        threshold = EMBEDDING_THRESHOLD
     return make_matcher(kind, bank, threshold)
 
 

@@ -91,7 +91,7 @@ class NoisyPolicy(policies.NoisyPolicy):
     def __init__(self, oracle: CityKnowledgeOracle | None = None, seed: int | None = 0, **kwargs) -> None:
         # Tuned to LMRL-Gym's data (success 0.53, return -18.8): reads only yes/no answers, mostly
         # random questions, rare early guesses, only guesses from turn 18 on.
-        kwargs = {"random_question_prob": 0.97, "guess_prob": 0.02, "guess_after": 18, "yes_no_only": True, **kwargs}
+        kwargs = {"random_question_prob": 0.93, "guess_prob": 0.02, "guess_after": 18, "yes_no_only": True, **kwargs}
         super().__init__(game_knowledge(oracle), seed, **kwargs)
 
 

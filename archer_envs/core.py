@@ -12,6 +12,7 @@ single env, the vector env and the multi-agent versions all run the same code.
 from __future__ import annotations
 
 import string
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,15 +31,30 @@ CHARSET = string.printable
 _PRINTABLE = frozenset(CHARSET)
 
 
+_ASCII_SUBSTITUTES = str.maketrans({
+    "\u00b0": " degrees ", "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"',
+    "\u201d": '"', "\u2026": "...", "\u00d7": "x", "\u2212": "-", "\u00a0": " ", "\u0131": "i",
+    "\u00f8": "o", "\u00d8": "O", "\u00e6": "ae", "\u00c6": "AE", "\u00df": "ss", "\u0142": "l",
+    "\u0141": "L", "\u0111": "d", "\u0110": "D",
+})
+
+
+def to_ascii(text: str) -> str:
+    """Accents dropped ("Bogotá" -> "Bogota"), common typography replaced ("°C" -> " degrees C",
+    dashes, curly quotes), anything else outside printable ASCII becomes '?'."""
+    text = unicodedata.normalize("NFKD", text.translate(_ASCII_SUBSTITUTES))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return "".join(c if c in _PRINTABLE else "?" for c in text)
+
+
 def sanitize(text: object, max_chars: int) -> str:
-    """One line of transcript text: whitespace runs become one space, non-printable characters '?',
+    """One line of transcript text: ASCII (see :func:`to_ascii`), whitespace runs become one space,
     at most ``max_chars`` characters. Any input is accepted (non-str is converted with ``str``)."""
     if not isinstance(text, str):
         text = str(text)
     text = " ".join(text.split())
     if not text.isascii() or not all(c in _PRINTABLE for c in text):
-        text = "".join(c if c in _PRINTABLE else "?" for c in text)
-        text = " ".join(text.split())
+        text = " ".join(to_ascii(text).split())
     if len(text) > max_chars:
         text = text[: max_chars - 3].rstrip() + "..."
     return text

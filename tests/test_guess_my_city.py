@@ -232,3 +232,13 @@ def test_policies_are_ranked():
     expert = summarize(play_episodes(ExpertPolicy(), ENV_ID, test))
     assert rand["success_rate"] < 0.25 < noisy["success_rate"] < expert["success_rate"]
     assert rand["mean_return"] < noisy["mean_return"] < expert["mean_return"]
+
+
+def test_sentences_fit_the_transcript_unchanged_but_for_ascii_transliteration():
+    from archer_envs.core import sanitize
+
+    game = gym.make(ENV_ID).unwrapped.game
+    for city in CITIES.cities:
+        for slot, sentence in city.sentences.items():
+            shown = sanitize(sentence, game.max_answer_chars)
+            assert shown.count("?") == sentence.count("?") and not shown.endswith("..."), (city.name, slot, shown)

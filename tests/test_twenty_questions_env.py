@@ -233,3 +233,9 @@ def test_random_garbage_never_wins():
             assert not info["success"]
             if terminated or truncated:
                 break
+
+
+def test_unicode_questions_are_transliterated_not_dropped(env):
+    env.reset(options={"word": "cat"})
+    obs, *_ = env.step("Is it an “animal” – a mammal?")
+    assert obs == 'Questions:\nIs it an "animal" - a mammal? Yes.\n'

@@ -4,6 +4,7 @@
     import archer_envs
     env = gym.make("archer/TwentyQuestions-v0")           # knowledge oracle, offline
     envs = gym.make_vec("archer/TwentyQuestions-v0", num_envs=32, vectorization_mode="vector_entry_point")
+    env = gym.make("archer/JerichoDetective-v0", rom_path="detective.z5")  # pip install 'archer-gym[jericho]'
 """
 
 from __future__ import annotations
@@ -33,6 +34,20 @@ ENVS: dict[str, tuple[str, str | None, dict, str]] = {
         {},
         "Guess My City over LMRL-Gym's 100 cities; free-text answers that never name the city or country; "
         "reward -1 per question, 0 on the correct guess, 20 turns.",
+    ),
+    "archer/JerichoDetective-v0": (
+        "archer_envs.jericho_detective:JerichoDetectiveEnv",
+        None,
+        {},
+        "Jericho's detective.z5 as in ArCHer: look + inventory + reply + valid actions; reward = score gained, "
+        "50 steps (needs the `jericho` extra and your own detective.z5).",
+    ),
+    "archer/Detective-v0": (
+        "archer_envs.detective.env:DetectiveEnv",
+        None,
+        {},
+        "A murder mystery generated from the seed: search rooms, question suspects, accuse; +0.1 per essential "
+        "clue, +1/-1 for the accusation, 50 steps.",
     ),
 }
 

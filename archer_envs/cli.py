@@ -64,36 +64,44 @@ def envs() -> None:
 @click.argument("env_id")
 @click.option("--secret", "--word", "secret", default=None, help="Force the secret (e.g. a word).")
 @click.option("--split", default="train", show_default=True, type=click.Choice(["train", "test", "all"]))
-@click.option("--seed", type=int, default=None)
+@click.option("--seed", type=int, default=None, help="Seed of the reset (which secret is drawn).")
 @oracle_option
 @oracle_kwargs_option
 def play(env_id, secret, split, seed, oracle, oracle_options) -> None:
-    """Play one episode of ENV_ID yourself: type a question per line (Ctrl-D to give up)."""
+    """Play one episode of ENV_ID yourself: type a question or command per line."""
     import gymnasium as gym
 
     import archer_envs  # noqa: F401
+    from archer_envs.play import secret_option
 
     _check_env_id(env_id)
-    env = gym.make(env_id, oracle=oracle, oracle_kwargs=_parse_options(oracle_options) or None, render_mode="ansi")
-    game = env.unwrapped.game
-    options = {"split": split}
-    if secret is not None:
-        options[game.secret_option] = secret
+    kwargs = {"render_mode": "ansi"}
+    if oracle != "knowledge" or oracle_options:  # envs without an oracle (Jericho) take no oracle kwargs
+        kwargs.update(oracle=oracle, oracle_kwargs=_parse_options(oracle_options) or None)
     try:
-        obs, _ = env.reset(seed=seed, options=options)
-    except ValueError as err:
+        env = gym.make(env_id, **kwargs)
+        option = secret_option(env) if hasattr(env.unwrapped, "game") or hasattr(env.unwrapped, "secret_option") else None
+        options = {"split": split} if option else {}
+        if secret is not None:
+            if option is None:
+                raise ValueError(f"{env_id} has no secret to force")
+            options[option] = int(secret) if option == "case" and secret.isdigit() else secret
+        obs, info = env.reset(seed=seed, options=options or None)
+    except (ValueError, OSError, ImportError) as err:
         raise click.BadParameter(str(err)) from err
-    click.echo(f"{env_id}: ask questions; {game.max_turns} turns at most.")
-    total, info = 0.0, {}
+    click.echo(obs.rstrip("\n") if option == "case" or option is None else f"{env_id}: ask away.")
+    total = 0.0
     while True:
-        question = click.prompt(f"[{len(env.unwrapped.episode.turns) + 1}] you", default="", show_default=False, err=True)
-        obs, reward, terminated, truncated, info = env.step(question)
+        line = click.prompt(f"[{info.get('turn', info.get('moves', 0)) + 1}] you", default="", show_default=False, err=True)
+        obs, reward, terminated, truncated, info = env.step(line)
         total += reward
-        click.echo(f"    {info['answer']}")
+        reply = info.get("answer", info.get("response"))
+        click.echo(f"    {reply}" if reply is not None else obs)
         if terminated or truncated:
             break
-    outcome = "solved" if info.get("success") else "out of turns"
-    click.echo(f"{outcome}: the {game.secret_option} was {info[game.secret_option]!r}; return {total:g}")
+    outcome = "solved" if info.get("success") else "over"
+    label = next((k for k in (option, "culprit") if k and k in info), None)
+    click.echo(f"{outcome}: " + (f"the {label} was {info[label]!r}; " if label else "") + f"return {total:g}")
     env.close()
 
 

@@ -45,22 +45,35 @@ def make_batched_env(env_id: str, num_envs: int, **env_kwargs: Any):
     )
 
 
+def secret_option(env) -> str:
+    """The reset option that forces an episode's secret ("word", "city", "case", ...)."""
+    inner = env.unwrapped
+    game = getattr(inner, "game", None)
+    return game.secret_option if game is not None else inner.secret_option
+
+
 def play_episodes(
     agent: Agent,
     env_id: str,
-    secrets: Sequence[str],
+    secrets: Sequence,
     batch_size: int = 32,
     env=None,
     **env_kwargs: Any,
 ) -> list[EpisodeResult]:
-    """One episode per secret, in order. Pass ``env`` to reuse a batched env (its size is the batch)."""
+    """One episode per secret, in order, ``batch_size`` at a time (one ``agent.act`` call per step).
+    Envs with a vector entry point step the batch with one oracle call; others run single envs side
+    by side. Pass ``env`` to reuse a batched env (its size is the batch)."""
     if not secrets:
         return []
+    import archer_envs  # noqa: F401  (registers the ids)
+
+    if env is None and gym.spec(env_id).vector_entry_point is None:
+        return _play_side_by_side(agent, env_id, secrets, batch_size, **env_kwargs)
     own_env = env is None
     if own_env:
         env = make_batched_env(env_id, min(batch_size, len(secrets)), **env_kwargs)
     n = env.num_envs
-    option = env.unwrapped.game.secret_option
+    option = secret_option(env)
     results: list[EpisodeResult] = []
     try:
         for start in range(0, len(secrets), n):
@@ -86,6 +99,38 @@ def play_episodes(
     finally:
         if own_env:
             env.close()
+    return results
+
+
+def _play_side_by_side(agent: Agent, env_id: str, secrets: Sequence, batch_size: int, **env_kwargs: Any) -> list[EpisodeResult]:
+    envs = [gym.make(env_id, **env_kwargs) for _ in range(min(batch_size, len(secrets)))]
+    option = secret_option(envs[0])
+    results: list[EpisodeResult] = []
+    try:
+        for start in range(0, len(secrets), len(envs)):
+            chunk = list(secrets[start : start + len(envs)])
+            obs = [e.reset(options={option: s})[0] for e, s in zip(envs, chunk)]
+            records = [EpisodeResult(s) for s in chunk]
+            active = list(range(len(chunk)))
+            while active:
+                actions = agent.act([obs[i] for i in active])
+                if len(actions) != len(active):
+                    raise ValueError(f"agent returned {len(actions)} actions for {len(active)} observations")
+                still = []
+                for i, action in zip(active, actions):
+                    obs[i], reward, terminated, truncated, info = envs[i].step(action)
+                    rec = records[i]
+                    rec.actions.append(str(action))
+                    rec.answers.append(str(info.get("answer", info.get("response", ""))))
+                    rec.rewards.append(float(reward))
+                    rec.success = bool(info["success"])
+                    if not (terminated or truncated):
+                        still.append(i)
+                active = still
+            results.extend(records)
+    finally:
+        for e in envs:
+            e.close()
     return results
 
 

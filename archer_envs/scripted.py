@@ -22,8 +22,19 @@ def _game(env_id: str):
     raise ValueError(f"no scripted policies for {env_id!r} yet")
 
 
-def split_secrets(env_id: str, split: str) -> list[str]:
-    """Every secret of a split, in the data file's order."""
+# Detective has a case per seed: its fixed evaluation list is the first cases of each seed range.
+DETECTIVE_CASES_PER_SPLIT = 200
+
+
+def split_secrets(env_id: str, split: str) -> list:
+    """Every secret of a split, in the data file's order (Detective: the first 200 case seeds)."""
+    if env_id == "archer/Detective-v0":
+        from archer_envs.detective.env import SPLITS
+
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
+        low = SPLITS[split][0]
+        return list(range(low, low + DETECTIVE_CASES_PER_SPLIT))
     return list(_game(env_id).secrets(split))
 
 
@@ -31,6 +42,10 @@ def scripted_policy(env_id: str, name: str, seed: int | None = 0):
     """``expert``, ``noisy`` (behaviour data) or ``random`` for ``env_id``."""
     if name not in SCRIPTED:
         raise ValueError(f"unknown scripted policy {name!r}: expected one of {', '.join(SCRIPTED)}")
+    if env_id == "archer/Detective-v0":
+        from archer_envs.detective.policies import POLICIES
+
+        return POLICIES[name](seed=seed)
     _game(env_id)
     if env_id.startswith("archer/GuessMyCity"):
         from archer_envs.guess_my_city.policies import POLICIES

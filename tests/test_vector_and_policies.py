@@ -148,3 +148,11 @@ def test_cli_rejects_unknown_env_and_word():
     assert out.exit_code != 0 and "unknown env 'archer/Nope-v0'" in out.output
     out = CliRunner().invoke(main, ["play", "archer/TwentyQuestions-v0", "--word", "unicorn"], input="")
     assert out.exit_code != 0 and "unknown word 'unicorn'" in out.output
+
+
+def test_cli_play_detective_by_case_seed():
+    out = CliRunner().invoke(main, ["play", "archer/Detective-v0", "--secret", "1000000"],
+                             input="look\naccuse nobody in particular\n" + "look\n" * 48)
+    assert out.exit_code == 0, out.output
+    assert "You are the detective." in out.output and "Accuse whom?" in out.output
+    assert "over: the culprit was" in out.output and "return 0" in out.output

@@ -1,0 +1,196 @@
+"""Jericho's ``detective.z5``, the text adventure of ArCHer's Detective experiments (Zhou et al. 2024).
+
+The game runs in Jericho's Z-machine emulator (``jericho.FrotzEnv``). Neither is shipped here:
+``pip install 'archer-gym[jericho]'`` installs Jericho (it builds a native library: Jericho's README asks
+for Linux and gcc), and ``detective.z5`` comes from the Jericho game suite (Jericho's README links
+http://mirror.ifarchive.org/if-archive/games/zcode/detective.z5, MD5 822655c9be83e292e06d3d3b1d6a9734).
+Pass its path as ``rom_path=`` or set ``ARCHER_DETECTIVE_Z5``.
+
+Observation, as ArCHer built it (``AdventureEnv.get_observation`` in YifeiZhou02/ArCHer,
+``archer/environment/adventure_env.py``): the four texts below concatenated with nothing between
+them; each game reply already ends in newlines, so they fall on separate lines::
+
+    <reply to "look"><reply to "inventory"><last reply><str(valid_actions)>
+
+- ``look`` and ``inventory`` are played on a saved state that is restored afterwards
+  (``get_state``/``set_state``), so they cost no move and change nothing;
+- the last reply is the game's answer to the agent's command (the opening text after reset);
+- the valid actions are ``get_valid_actions()`` written as a Python list, e.g.
+  ``['north', 'take paper']`` (``[]`` once the game is over).
+
+Then every line is made ASCII (:func:`archer_envs.core.to_ascii`) and, past
+:data:`MAX_OBSERVATION_CHARS`, the start is cut so that the valid actions at the end survive.
+
+Reward: the increase of the game's score (``info["score"]``; 360 at most). Terminated when Jericho
+says the game is over (won or died); truncated after ``max_steps`` commands (50, the cap of
+ArCHer's ``scripts/run.py``). The emulator always runs with Jericho's seed for this game (the
+walkthrough's), so every episode is the same game, as in ArCHer, which restarted each episode from
+one saved start state.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import gymnasium as gym
+
+from archer_envs.core import CHARSET, to_ascii
+
+ENV_VAR = "ARCHER_DETECTIVE_Z5"
+MAX_OBSERVATION_CHARS = 8192
+MAX_COMMAND_CHARS = 120  # longer lines are cut: no command of the game needs more
+INSTALL_HINT = "pip install 'archer-gym[jericho]'"
+
+
+def ascii_tail(text: str, max_chars: int) -> str:
+    """``text`` line by line through :func:`to_ascii` (newlines kept), at most ``max_chars``
+    characters; a longer text loses its start, marked with "...", so its end is kept."""
+    text = "\n".join(to_ascii(line) for line in text.splitlines())
+    if len(text) > max_chars:
+        text = "..." + text[len(text) - max_chars + 3 :]
+    return text
+
+
+def clean_command(action: object) -> str:
+    """One command line for the parser: the first line of ``action`` (as ArCHer cut it), in ASCII,
+    whitespace runs as one space, at most :data:`MAX_COMMAND_CHARS` characters."""
+    if not isinstance(action, str):
+        action = str(action)
+    lines = action.splitlines()
+    line = lines[0] if lines else ""
+    return " ".join(to_ascii(line).split())[:MAX_COMMAND_CHARS].rstrip()
+
+
+def resolve_rom_path(rom_path: str | os.PathLike | None) -> str:
+    """The game file to load: ``rom_path``, else ``$ARCHER_DETECTIVE_Z5``; it must exist."""
+    path = rom_path if rom_path is not None else os.environ.get(ENV_VAR)
+    if not path:
+        raise ValueError(
+            f"archer/JerichoDetective-v0 needs the game file detective.z5: pass rom_path=... or set {ENV_VAR}. "
+            "The file is not shipped with archer-gym; it is part of the Jericho game suite "
+            "(http://mirror.ifarchive.org/if-archive/games/zcode/detective.z5), so supply your own copy."
+        )
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"detective.z5 not found at {path!r} (from rom_path or {ENV_VAR})")
+    return path
+
+
+def _import_jericho():
+    try:
+        import jericho
+    except ImportError as err:
+        raise ModuleNotFoundError(
+            f"archer/JerichoDetective-v0: the optional dependency `jericho` is missing; install it with "
+            f"{INSTALL_HINT} (Jericho builds a native library and needs Linux with gcc)",
+            name="jericho",
+        ) from err
+    return jericho
+
+
+class JerichoDetectiveEnv(gym.Env[str, str]):
+    """``detective.z5`` through Jericho, observed as ArCHer observed it (see the module docstring).
+
+    Any string is an action: its first line goes to the game's parser, and a command the parser
+    does not understand gets the game's own reply (and costs a step)."""
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        rom_path: str | os.PathLike | None = None,
+        max_steps: int = 50,
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"unknown render_mode {render_mode!r}: expected None or 'ansi'")
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+            raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+        # The path is checked before the import, so a missing file is reported even without jericho.
+        self.rom_path = resolve_rom_path(rom_path)
+        jericho = _import_jericho()
+        self.max_steps = max_steps
+        self.render_mode = render_mode
+        self.observation_space = gym.spaces.Text(MAX_OBSERVATION_CHARS, min_length=0, charset=CHARSET)
+        self.action_space = gym.spaces.Text(MAX_COMMAND_CHARS, min_length=0, charset=CHARSET)
+        self._game = jericho.FrotzEnv(self.rom_path)
+        self.max_score = int(self._game.get_max_score())
+        self._score = 0
+        self._steps = 0
+        self._done = True
+        self._started = False
+        self._observation = ""
+
+    # --- the game ------------------------------------------------------------------------------
+    def _peek(self, command: str) -> str:
+        """The reply to ``command`` from the current state, which is then restored."""
+        saved = self._game.get_state()
+        reply, _, _, _ = self._game.step(command)
+        self._game.set_state(saved)
+        return reply
+
+    def _observe(self, reply: str, valid_actions: list[str]) -> str:
+        text = self._peek("look") + self._peek("inventory") + reply + str(valid_actions)
+        return ascii_tail(text, MAX_OBSERVATION_CHARS)
+
+    def _info(self, moves: int, valid_actions: list[str]) -> dict[str, Any]:
+        return {
+            "score": self._score,
+            "max_score": self.max_score,
+            "valid_actions": list(valid_actions),  # a fresh list per info: callers may keep it
+            "moves": int(moves),
+        }
+
+    # --- gymnasium -----------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if options:
+            raise ValueError(f"unknown reset option(s) {sorted(options)}: this env takes none")
+        self._require_open()
+        reply, game_info = self._game.reset()
+        self._score = int(game_info["score"])
+        self._steps = 0
+        self._done = False
+        self._started = True
+        valid_actions = list(self._game.get_valid_actions())
+        self._observation = self._observe(reply, valid_actions)
+        return self._observation, self._info(game_info["moves"], valid_actions)
+
+    def step(self, action: str):
+        self._require_open()
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        if self._done:
+            raise RuntimeError("this episode has ended: call reset() before step()")
+        command = clean_command(action)
+        reply, _, game_over, game_info = self._game.step(command)
+        self._steps += 1
+        score = int(game_info["score"])
+        reward = float(score - self._score)
+        self._score = score
+        halted = bool(getattr(self._game, "_emulator_halted", lambda: False)())
+        terminated = bool(game_over) or halted
+        truncated = not terminated and self._steps >= self.max_steps
+        self._done = terminated or truncated
+        valid_actions = [] if terminated else list(self._game.get_valid_actions())
+        self._observation = self._observe(reply, valid_actions)
+        info = self._info(game_info["moves"], valid_actions)
+        info["command"] = command
+        if halted:
+            info["halted"] = True  # e.g. after "quit": the emulator stopped, the episode cannot go on
+        return self._observation, reward, terminated, truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi" or not self._started:
+            return None
+        return self._observation
+
+    def close(self) -> None:
+        game, self._game = getattr(self, "_game", None), None
+        if game is not None:
+            game.close()
+
+    def _require_open(self) -> None:
+        if self._game is None:
+            raise RuntimeError("this env is closed: make a new one")

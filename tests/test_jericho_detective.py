@@ -1,0 +1,238 @@
+"""archer/JerichoDetective-v0: the checks that need nothing, then the ones that need Jericho and the game.
+
+The game tests run only where the optional `jericho` package is installed and $ARCHER_DETECTIVE_Z5
+names a copy of detective.z5 (neither ships with archer-gym).
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+from click.testing import CliRunner
+from gymnasium.utils.env_checker import check_env
+
+import archer_envs
+from archer_envs.cli import main
+from archer_envs.core import CHARSET
+from archer_envs.jericho_detective import (
+    ENV_VAR,
+    MAX_COMMAND_CHARS,
+    MAX_OBSERVATION_CHARS,
+    ascii_tail,
+    clean_command,
+)
+
+ENV_ID = "archer/JerichoDetective-v0"
+HAS_JERICHO = importlib.util.find_spec("jericho") is not None
+ROM = os.environ.get(ENV_VAR, "")
+needs_game = pytest.mark.skipif(
+    not (HAS_JERICHO and ROM and os.path.isfile(ROM)),
+    reason="needs the optional `jericho` package and detective.z5 at $ARCHER_DETECTIVE_Z5",
+)
+
+# Jericho's walkthrough for detective.z5 (microsoft/jericho, jericho/game_info.py, `detective` bindings);
+# Jericho's tools/test_games.py plays it to a win with the maximum score.
+WALKTHROUGH = (
+    "TAKE PAPER/READ PAPER/DROP PAPER/INVENTORY/W/TAKE GUN/E/N/W/E/E/TAKE WOOD/W/W/TAKE NOTE/READ NOTE/"
+    "E/N/N/W/N/N/W/E/N/E/E/E/S/TAKE HAMBURGER/N/N/E/N/N/N/N/E/W/W/E/N/N/W/N/w/n/n/up"
+).split("/")
+
+
+# --- registration and the optional dependency -------------------------------------------------
+def test_registered_and_listed_by_the_cli():
+    assert ENV_ID in archer_envs.ENVS and ENV_ID in gym.registry
+    out = CliRunner().invoke(main, ["envs"])
+    assert out.exit_code == 0, out.output
+    assert ENV_ID in out.output
+    for env_id in archer_envs.ENVS:
+        assert env_id in out.output
+
+
+def test_importing_the_package_does_not_import_jericho():
+    code = (
+        "import sys, gymnasium as gym, archer_envs, archer_envs.jericho_detective\n"
+        f"assert {ENV_ID!r} in gym.registry\n"
+        "assert 'jericho' not in sys.modules, 'jericho was imported'\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+
+
+def test_the_jericho_extra_is_declared():
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert pyproject["project"]["optional-dependencies"]["jericho"] == ["jericho>=3.1"]
+
+
+@pytest.mark.skipif(HAS_JERICHO, reason="jericho is installed")
+def test_missing_jericho_says_how_to_install_it(tmp_path):
+    rom = tmp_path / "detective.z5"
+    rom.write_bytes(b"not a real story file")
+    with pytest.raises(ImportError) as err:
+        gym.make(ENV_ID, rom_path=str(rom))
+    assert isinstance(err.value, ModuleNotFoundError)
+    message = str(err.value)
+    assert "the optional dependency `jericho` is missing" in message
+    assert "pip install 'archer-gym[jericho]'" in message
+
+
+# --- the game file (checked before jericho is imported) ---------------------------------------
+def test_a_missing_rom_path_names_the_path(monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    with pytest.raises(FileNotFoundError, match="/nonexistent/detective.z5"):
+        gym.make(ENV_ID, rom_path="/nonexistent/detective.z5")
+
+
+def test_the_env_var_is_used_when_no_rom_path_is_given(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "/nowhere/else/detective.z5")
+    with pytest.raises(FileNotFoundError, match="/nowhere/else/detective.z5"):
+        gym.make(ENV_ID)
+
+
+def test_the_rom_path_argument_wins_over_the_env_var(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "/from/the/env/var.z5")
+    with pytest.raises(FileNotFoundError, match="/from/the/argument.z5"):
+        gym.make(ENV_ID, rom_path="/from/the/argument.z5")
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_no_rom_path_and_no_env_var_says_what_to_do(monkeypatch, value):
+    if value is None:
+        monkeypatch.delenv(ENV_VAR, raising=False)
+    else:
+        monkeypatch.setenv(ENV_VAR, value)
+    with pytest.raises(ValueError, match=ENV_VAR) as err:
+        gym.make(ENV_ID)
+    message = str(err.value)
+    assert "rom_path=" in message and "not shipped" in message and "Jericho" in message
+
+
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [({"max_steps": 0}, "max_steps"), ({"max_steps": 2.5}, "max_steps"), ({"max_steps": True}, "max_steps"),
+     ({"render_mode": "human"}, "render_mode")],
+)
+def test_bad_arguments_raise_value_error_naming_the_value(kwargs, named):
+    with pytest.raises(ValueError, match=named):
+        gym.make(ENV_ID, rom_path="/nonexistent/detective.z5", **kwargs)
+
+
+# --- text helpers -----------------------------------------------------------------------------
+def test_observation_text_keeps_newlines_and_is_ascii():
+    space = gym.spaces.Text(MAX_OBSERVATION_CHARS, min_length=0, charset=CHARSET)
+    raw = "Chief\u2019s office\r\nYou are carrying:\n  a caf\u00e9 \u2603\n\n['west']"
+    text = ascii_tail(raw, MAX_OBSERVATION_CHARS)
+    assert text == "Chief's office\nYou are carrying:\n  a cafe ?\n\n['west']"
+    assert space.contains(text)
+
+
+def test_a_long_observation_keeps_its_end():
+    text = ascii_tail("x" * 100 + "\n['north', 'take gun']", 40)
+    assert len(text) == 40 and text.startswith("...") and text.endswith("\n['north', 'take gun']")
+    assert ascii_tail("", 10) == ""
+
+
+@pytest.mark.parametrize(
+    "action, command",
+    [("take gun", "take gun"), ("  take\tgun  ", "take gun"), ("north\nthen west", "north"),
+     ("\u201cw\u201d", '"w"'), ("", ""), ("\n\nnorth", ""), (42, "42")],
+)
+def test_commands_are_one_ascii_line(action, command):
+    assert clean_command(action) == command
+
+
+def test_commands_are_capped():
+    command = clean_command("x " * 500)
+    assert len(command) <= MAX_COMMAND_CHARS and "\n" not in command
+
+
+# --- the real game ----------------------------------------------------------------------------
+@pytest.fixture
+def env():
+    e = gym.make(ENV_ID, rom_path=ROM)
+    yield e
+    e.close()
+
+
+@needs_game
+def test_passes_gymnasium_env_checker():
+    env = gym.make(ENV_ID, rom_path=ROM, render_mode="ansi")
+    check_env(env.unwrapped, skip_render_check=False)
+    env.close()
+
+
+@needs_game
+def test_reset_observation_ends_with_the_valid_actions(env):
+    obs, info = env.reset(seed=0)
+    assert env.observation_space.contains(obs)
+    assert info["max_score"] == 360  # Jericho's detective_max_score() (frotz/src/games/detective.c)
+    assert isinstance(info["score"], int) and isinstance(info["moves"], int)
+    assert info["valid_actions"] and all(isinstance(a, str) for a in info["valid_actions"])
+    assert obs.endswith(str(info["valid_actions"]))
+    assert env.render() is None
+
+
+@needs_game
+def test_look_and_inventory_cost_no_move(env):
+    _, info = env.reset()
+    moves = [info["moves"]]
+    for action in ("take paper", "west"):
+        _, _, terminated, truncated, info = env.step(action)
+        assert not (terminated or truncated)
+        moves.append(info["moves"])
+    # One move per command: the look and inventory behind each observation were undone.
+    assert [b - a for a, b in zip(moves, moves[1:])] == [1, 1]
+
+
+@needs_game
+def test_rewards_are_score_increments(env):
+    _, info = env.reset()
+    start = last = info["score"]
+    total = 0.0
+    for i, action in enumerate(WALKTHROUGH[:12] + ["xyzzy frobnicate", "take the moon"]):
+        obs, reward, terminated, truncated, info = env.step(action)
+        assert reward == info["score"] - last, (i, action)
+        assert env.observation_space.contains(obs) and obs.endswith(str(info["valid_actions"]))
+        assert not truncated
+        last = info["score"]
+        total += reward
+        if terminated:
+            break
+    assert total == info["score"] - start
+
+
+@needs_game
+def test_the_walkthrough_wins_with_the_maximum_score_within_fifty_steps(env):
+    """Jericho's tools/test_games.py passes a game when its walkthrough ends in victory with
+    get_max_score() points; detective's has 49 commands, under ArCHer's 50-step cap."""
+    _, info = env.reset()
+    start = info["score"]
+    total = 0.0
+    for i, action in enumerate(WALKTHROUGH):
+        obs, reward, terminated, truncated, info = env.step(action)
+        total += reward
+        assert not truncated
+        assert terminated == (i == len(WALKTHROUGH) - 1), (i, action, obs)
+    assert info["valid_actions"] == []
+    assert total == info["score"] - start and info["score"] == info["max_score"] == 360
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step("look")
+
+
+@needs_game
+def test_truncated_after_max_steps():
+    env = gym.make(ENV_ID, rom_path=ROM, max_steps=3)
+    env.reset()
+    for step in range(1, 4):
+        _, reward, terminated, truncated, info = env.step("wait")
+        assert not terminated and truncated == (step == 3)
+        assert info["command"] == "wait"
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step("wait")
+    env.reset()  # a new episode after truncation
+    env.close()
+    env.close()  # closing twice is allowed

@@ -177,3 +177,31 @@ def test_policies_are_ranked():
     noisy = summarize(play_episodes(NoisyPolicy(seed=0), ENV_ID, seeds))
     assert rand["success_rate"] < noisy["success_rate"] < 1.0
     assert rand["mean_return"] < noisy["mean_return"]
+
+
+def test_role_play_prompt_tells_only_the_culprit_to_lie():
+    from archer_envs.detective import DETECTIVE_TASK
+
+    case = generate_case(21)
+    for s in case.suspects:
+        prompt = DETECTIVE_TASK.user(encode_secret(21, s.name), "Where were you at nine?")
+        assert case.victim in prompt and case.crime_room in prompt and "Where were you at nine?" in prompt
+        if s.name == case.culprit:
+            assert "You are the murderer" in prompt and f"you were in the {s.claimed_location}, alone" in prompt
+        else:
+            assert "You are innocent" in prompt and s.location in prompt and "murderer, but" not in prompt
+
+
+def test_llm_answers_pass_the_same_guard():
+    from archer_envs.oracles import Oracle
+
+    class Confessor(Oracle):
+        def _answer_batch(self, secrets, questions):
+            return ["Alright, I killed them. It was me." for _ in secrets]
+
+    env = gym.make(ENV_ID, oracle=Confessor())
+    env.reset(options={"case": 21})
+    case = env.unwrapped.case
+    env.step("go to the drawing room")
+    _, _, _, _, info = env.step(f"ask {case.suspect(case.culprit).short} did you do it?")
+    assert "killed" not in info["response"] and "your job" in info["response"]

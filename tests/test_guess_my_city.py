@@ -242,3 +242,12 @@ def test_sentences_fit_the_transcript_unchanged_but_for_ascii_transliteration():
         for slot, sentence in city.sentences.items():
             shown = sanitize(sentence, game.max_answer_chars)
             assert shown.count("?") == sentence.count("?") and not shown.endswith("..."), (city.name, slot, shown)
+
+
+def test_llm_prompt_names_the_city_for_the_model_and_forbids_revealing_it():
+    from archer_envs.guess_my_city import GUESS_MY_CITY_TASK
+
+    prompt = GUESS_MY_CITY_TASK.user("Bombay", "What is the weather like?")
+    assert "Bombay, India" in prompt and "What is the weather like?" in prompt
+    assert "cannot reveal the name of the city or the name of the country" in prompt
+    assert GUESS_MY_CITY_TASK.normalize("  It is hot.\n\nAnything else?") == "It is hot."

@@ -49,6 +49,13 @@ ENVS: dict[str, tuple[str, str | None, dict, str]] = {
         "A murder mystery generated from the seed: search rooms, question suspects, accuse; +0.1 per essential "
         "clue, +1/-1 for the accusation, 50 steps.",
     ),
+    "archer/WebShop-v0": (
+        "archer_envs.webshop.env:WebShopEnv",
+        None,
+        {},
+        "An offline shop of 1,000 generated products (up to 100,000+): search[...] and click[...] to buy what the "
+        "instruction asks; WebShop's reward on Buy Now, 15 steps.",
+    ),
 }
 
 

@@ -27,6 +27,14 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
     return out
 
 
+def _oracle_kwargs(oracle: str, oracle_options: tuple[str, ...]) -> dict:
+    """Env kwargs for the oracle; none for the defaults, so envs without an oracle (WebShop,
+    Jericho) work with the same command."""
+    if oracle == "knowledge" and not oracle_options:
+        return {}
+    return {"oracle": oracle, "oracle_kwargs": _parse_options(oracle_options) or None}
+
+
 def _check_env_id(env_id: str) -> None:
     from archer_envs import ENVS
 
@@ -75,9 +83,7 @@ def play(env_id, secret, split, seed, oracle, oracle_options) -> None:
     from archer_envs.play import secret_option
 
     _check_env_id(env_id)
-    kwargs = {"render_mode": "ansi"}
-    if oracle != "knowledge" or oracle_options:  # envs without an oracle (Jericho) take no oracle kwargs
-        kwargs.update(oracle=oracle, oracle_kwargs=_parse_options(oracle_options) or None)
+    kwargs = {"render_mode": "ansi", **_oracle_kwargs(oracle, oracle_options)}
     try:
         env = gym.make(env_id, **kwargs)
         option = secret_option(env) if hasattr(env.unwrapped, "game") or hasattr(env.unwrapped, "secret_option") else None
@@ -85,11 +91,12 @@ def play(env_id, secret, split, seed, oracle, oracle_options) -> None:
         if secret is not None:
             if option is None:
                 raise ValueError(f"{env_id} has no secret to force")
-            options[option] = int(secret) if option == "case" and secret.isdigit() else secret
+            options[option] = int(secret) if option in ("case", "goal") and secret.isdigit() else secret
         obs, info = env.reset(seed=seed, options=options or None)
     except (ValueError, OSError, ImportError) as err:
         raise click.BadParameter(str(err)) from err
-    click.echo(obs.rstrip("\n") if option == "case" or option is None else f"{env_id}: ask away.")
+    question_game = hasattr(env.unwrapped, "game")
+    click.echo(f"{env_id}: ask away." if question_game else obs.rstrip("\n"))
     total = 0.0
     while True:
         line = click.prompt(f"[{info.get('turn', info.get('moves', 0)) + 1}] you", default="", show_default=False, err=True)
@@ -127,10 +134,7 @@ def scripted(env_id, policy, split, repeats, seed, batch_size, as_json, oracle, 
     agent = scripted_policy(env_id, policy, seed=seed)
     secrets = split_secrets(env_id, split) * repeats
     start = time.perf_counter()
-    results = play_episodes(
-        agent, env_id, secrets, batch_size=batch_size, oracle=oracle,
-        oracle_kwargs=_parse_options(oracle_options) or None,
-    )
+    results = play_episodes(agent, env_id, secrets, batch_size=batch_size, **_oracle_kwargs(oracle, oracle_options))
     summary = summarize(results)
     summary.update(env=env_id, policy=policy, split=split, seconds=round(time.perf_counter() - start, 2))
     if as_json:

@@ -27,7 +27,12 @@ DETECTIVE_CASES_PER_SPLIT = 200
 
 
 def split_secrets(env_id: str, split: str) -> list:
-    """Every secret of a split, in the data file's order (Detective: the first 200 case seeds)."""
+    """Every secret of a split, in the data file's order (Detective: the first 200 case seeds;
+    WebShop: the goal indices of the default catalogue)."""
+    if env_id == "archer/WebShop-v0":
+        from archer_envs.webshop.env import shop
+
+        return shop()[0].goal_indices(split)
     if env_id == "archer/Detective-v0":
         from archer_envs.detective.env import SPLITS
 
@@ -42,10 +47,10 @@ def scripted_policy(env_id: str, name: str, seed: int | None = 0):
     """``expert``, ``noisy`` (behaviour data) or ``random`` for ``env_id``."""
     if name not in SCRIPTED:
         raise ValueError(f"unknown scripted policy {name!r}: expected one of {', '.join(SCRIPTED)}")
-    if env_id == "archer/Detective-v0":
-        from archer_envs.detective.policies import POLICIES
-
-        return POLICIES[name](seed=seed)
+    if env_id in ("archer/Detective-v0", "archer/WebShop-v0"):
+        module = "detective" if env_id == "archer/Detective-v0" else "webshop"
+        policies = __import__(f"archer_envs.{module}.policies", fromlist=["POLICIES"]).POLICIES
+        return policies[name](seed=seed)
     _game(env_id)
     if env_id.startswith("archer/GuessMyCity"):
         from archer_envs.guess_my_city.policies import POLICIES

@@ -3,6 +3,8 @@
 import gymnasium as gym
 import numpy as np
 import pytest
+import json
+
 from click.testing import CliRunner
 
 import archer_envs  # noqa: F401
@@ -128,7 +130,6 @@ def test_cli_envs_lists_both_envs():
 def test_cli_scripted_prints_return_success_and_turns():
     out = CliRunner().invoke(main, ["scripted", "archer/TwentyQuestions-v0", "--policy", "expert", "--json"])
     assert out.exit_code == 0, out.output
-    import json
 
     summary = json.loads(out.output)
     assert summary["episodes"] == len(TEST_WORDS) and summary["success_rate"] == 1.0
@@ -156,3 +157,12 @@ def test_cli_play_detective_by_case_seed():
     assert out.exit_code == 0, out.output
     assert "You are the detective." in out.output and "Accuse whom?" in out.output
     assert "over: the culprit was" in out.output and "return 0" in out.output
+
+
+def test_cli_scripted_and_play_work_for_envs_without_an_oracle():
+    out = CliRunner().invoke(main, ["scripted", "archer/WebShop-v0", "--policy", "expert", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["episodes"] == 100
+    out = CliRunner().invoke(main, ["play", "archer/WebShop-v0", "--secret", "0"], input="search[chocolate]\n" + "click[x]\n" * 14)
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("WebShop [SEP] Instruction:") and "Page 1 (Total results:" in out.output

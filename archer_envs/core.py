@@ -115,13 +115,9 @@ class QuestionGame(ABC):
         return self.header + "".join(f"{q} {a}\n" for q, a in episode.turns)
 
     def new_episode(self, rng: np.random.Generator, options: dict[str, Any] | None) -> Episode:
-        options = dict(options or {})
-        split = options.pop("split", self.default_split)
-        forced = options.pop(self.secret_option, None)
-        if options:
-            raise ValueError(
-                f"unknown reset option(s) {sorted(options)}: expected 'split' and {self.secret_option!r}"
-            )
+        options = reset_options(options, ("split", self.secret_option))
+        split = options.get("split", self.default_split)
+        forced = options.get(self.secret_option)
         if forced is not None:
             return Episode(self.resolve_secret(forced))
         pool = self.secrets(split)
@@ -151,12 +147,36 @@ class QuestionGame(ABC):
         return (0.0 if success else -1.0), terminated, truncated, info
 
 
+def text_space(max_length: int) -> gym.spaces.Text:
+    """A Text space of printable ASCII, empty strings allowed (every env's observations and actions;
+    actions may be any string at all, the space only describes what ``sample()`` draws)."""
+    return gym.spaces.Text(max_length, min_length=0, charset=CHARSET)
+
+
 def text_spaces(game: QuestionGame, max_action_chars: int = 512) -> tuple[gym.spaces.Text, gym.spaces.Text]:
-    """(observation_space, action_space). Actions may be any string at all; the action space only
-    describes what ``sample()`` draws."""
-    obs = gym.spaces.Text(game.max_observation_chars, min_length=0, charset=CHARSET)
-    act = gym.spaces.Text(max_action_chars, min_length=0, charset=CHARSET)
-    return obs, act
+    """(observation_space, action_space) of a question game."""
+    return text_space(game.max_observation_chars), text_space(max_action_chars)
+
+
+def check_render_mode(render_mode: str | None, modes: tuple[str, ...] = ("ansi",)) -> str | None:
+    if render_mode is not None and render_mode not in modes:
+        raise ValueError(f"unknown render_mode {render_mode!r}: expected None or one of {', '.join(modes)}")
+    return render_mode
+
+
+def positive_int(name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def reset_options(options: dict[str, Any] | None, allowed: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of ``options``; raises ValueError naming any option not in ``allowed``."""
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown reset option(s) {unknown}: expected {', '.join(map(repr, allowed))}")
+    return options
 
 
 class QuestionGameEnv(gym.Env[str, str]):
@@ -165,11 +185,9 @@ class QuestionGameEnv(gym.Env[str, str]):
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
 
     def __init__(self, game: QuestionGame, oracle: Oracle, render_mode: str | None = None) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unknown render_mode {render_mode!r}: expected None or 'ansi'")
+        self.render_mode = check_render_mode(render_mode)
         self.game = game
         self.oracle = oracle
-        self.render_mode = render_mode
         self.observation_space, self.action_space = text_spaces(game)
         self.episode: Episode | None = None
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import CHARSET, to_ascii
+from archer_envs.core import check_render_mode, positive_int, text_space, to_ascii
 
 ENV_VAR = "ARCHER_DETECTIVE_Z5"
 MAX_OBSERVATION_CHARS = 8192
@@ -103,17 +103,13 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
         max_steps: int = 50,
         render_mode: str | None = None,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unknown render_mode {render_mode!r}: expected None or 'ansi'")
-        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-            raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+        self.render_mode = check_render_mode(render_mode)
+        self.max_steps = positive_int("max_steps", max_steps)
         # The path is checked before the import, so a missing file is reported even without jericho.
         self.rom_path = resolve_rom_path(rom_path)
         jericho = _import_jericho()
-        self.max_steps = max_steps
-        self.render_mode = render_mode
-        self.observation_space = gym.spaces.Text(MAX_OBSERVATION_CHARS, min_length=0, charset=CHARSET)
-        self.action_space = gym.spaces.Text(MAX_COMMAND_CHARS, min_length=0, charset=CHARSET)
+        self.observation_space = text_space(MAX_OBSERVATION_CHARS)
+        self.action_space = text_space(MAX_COMMAND_CHARS)
         self._game = jericho.FrotzEnv(self.rom_path)
         self.max_score = int(self._game.get_max_score())
         self._score = 0

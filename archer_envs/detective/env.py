@@ -36,7 +36,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import CHARSET, sanitize
+from archer_envs.core import check_render_mode, positive_int, reset_options, sanitize, text_space
 from archer_envs.detective.case import DRAWING_ROOM, HALL, TIME, Case
 from archer_envs.detective.suspects import (
     DETECTIVE_TASK,
@@ -94,25 +94,19 @@ class DetectiveEnv(gym.Env[str, str]):
         render_mode: str | None = None,
         max_steps: int = MAX_STEPS,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unknown render_mode {render_mode!r}: expected None or 'ansi'")
-        if not isinstance(max_steps, int) or max_steps < 1:
-            raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+        self.render_mode = check_render_mode(render_mode)
+        self.max_steps = positive_int("max_steps", max_steps)
         self.oracle = make_oracle(oracle, knowledge=SuspectKnowledgeOracle, task=DETECTIVE_TASK, oracle_kwargs=oracle_kwargs)
-        self.render_mode = render_mode
-        self.max_steps = max_steps
-        self.observation_space = gym.spaces.Text(MAX_OBSERVATION_CHARS, min_length=0, charset=CHARSET)
-        self.action_space = gym.spaces.Text(MAX_COMMAND_CHARS, min_length=0, charset=CHARSET)
+        self.observation_space = text_space(MAX_OBSERVATION_CHARS)
+        self.action_space = text_space(MAX_COMMAND_CHARS)
         self.case: Case | None = None
 
     # --- episode state ------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        options = dict(options or {})
-        split = options.pop("split", "train")
-        forced = options.pop("case", None)
-        if options:
-            raise ValueError(f"unknown reset option(s) {sorted(options)}: expected 'split' and 'case'")
+        options = reset_options(options, ("split", "case"))
+        split = options.get("split", "train")
+        forced = options.get("case")
         if split not in SPLITS:
             raise ValueError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
         if forced is not None:

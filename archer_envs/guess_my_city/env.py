@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from archer_envs.core import QuestionGame, QuestionGameEnv, QuestionGameVectorEnv
+from archer_envs.core import QuestionGame, QuestionGameEnv, QuestionGameVectorEnv, positive_int
 from archer_envs.guess_my_city.cities import CityList
 from archer_envs.guess_my_city.knowledge import (
     GUESS_MY_CITY_TASK,
@@ -40,8 +40,7 @@ class GuessMyCityGame(QuestionGame):
     max_answer_chars = 400
 
     def __init__(self, max_turns: int = 20) -> None:
-        if not isinstance(max_turns, int) or max_turns < 1:
-            raise ValueError(f"max_turns must be a positive integer, got {max_turns!r}")
+        positive_int("max_turns", max_turns)
         self.cities = CityList.default()
         self.max_turns = max_turns
         self._pools = {s: self.cities.names(s) for s in ("train", "test", "all")}

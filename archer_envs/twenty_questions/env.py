@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from archer_envs.core import QuestionGame, QuestionGameEnv, QuestionGameVectorEnv
+from archer_envs.core import QuestionGame, QuestionGameEnv, QuestionGameVectorEnv, positive_int
 from archer_envs.oracles import Oracle, make_oracle
 from archer_envs.twenty_questions.knowledge import (
     INVALID,
@@ -37,8 +37,7 @@ class TwentyQuestionsGame(QuestionGame):
     max_answer_chars = len(INVALID)
 
     def __init__(self, subset: tuple[str, ...] | None = None, max_turns: int = 20) -> None:
-        if not isinstance(max_turns, int) or max_turns < 1:
-            raise ValueError(f"max_turns must be a positive integer, got {max_turns!r}")
+        positive_int("max_turns", max_turns)
         self.words = WordList.default()
         self.subset = subset
         self.max_turns = max_turns

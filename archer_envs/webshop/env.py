@@ -32,7 +32,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import CHARSET, to_ascii
+from archer_envs.core import check_render_mode, positive_int, reset_options, text_space, to_ascii
 from archer_envs.webshop.catalogue import Catalogue, Goal, generate_catalogue
 from archer_envs.webshop.reward import score
 from archer_envs.webshop.search import SearchEngine
@@ -68,25 +68,19 @@ class WebShopEnv(gym.Env[str, str]):
         max_steps: int = 15,
         render_mode: str | None = None,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unknown render_mode {render_mode!r}: expected None or 'ansi'")
-        if not isinstance(max_steps, int) or max_steps < 1:
-            raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+        self.render_mode = check_render_mode(render_mode)
+        self.max_steps = positive_int("max_steps", max_steps)
         self.catalogue, self.engine = shop(num_products, catalogue_seed, None if data_path is None else str(data_path))
-        self.max_steps = max_steps
-        self.render_mode = render_mode
-        self.observation_space = gym.spaces.Text(MAX_OBSERVATION_CHARS, min_length=0, charset=CHARSET)
-        self.action_space = gym.spaces.Text(MAX_ACTION_CHARS, min_length=0, charset=CHARSET)
+        self.observation_space = text_space(MAX_OBSERVATION_CHARS)
+        self.action_space = text_space(MAX_ACTION_CHARS)
         self.goal: Goal | None = None
 
     # --- state ---------------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        options = dict(options or {})
-        split = options.pop("split", "train")
-        forced = options.pop("goal", None)
-        if options:
-            raise ValueError(f"unknown reset option(s) {sorted(options)}: expected 'split' and 'goal'")
+        options = reset_options(options, ("split", "goal"))
+        split = options.get("split", "train")
+        forced = options.get("goal")
         pool = self.catalogue.goal_indices(split)
         if not pool and forced is None:
             raise ValueError(f"split {split!r} has no goals in this catalogue: use another split or options={{'goal': i}}")

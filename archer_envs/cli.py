@@ -3,12 +3,15 @@
     archer envs                                   list the registered environments
     archer play archer/TwentyQuestions-v0         play an episode yourself in the terminal
     archer scripted archer/TwentyQuestions-v0 --policy expert --split test
+    archer eval --agent expert --env archer/TwentyQuestions-v0 --out runs/expert-20q
+    archer data generate --env archer/TwentyQuestions-v0 --policy noisy --episodes 1000 --out 20q.jsonl
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -145,6 +148,121 @@ def scripted(env_id, policy, split, repeats, seed, batch_size, as_json, oracle, 
         f"  mean return  {summary['mean_return']:.2f} ± {summary['return_ci95']:.2f} (95% CI)\n"
         f"  success rate {summary['success_rate']:.3f}\n"
         f"  mean turns   {summary['mean_turns']:.2f}"
+    )
+
+
+@main.command("eval")
+@click.option("--agent", "agent_spec", required=True, metavar="SPEC",
+              help="expert | noisy | random | chat:<model>[@<base_url>] | a checkpoint directory.")
+@click.option("--env", "env_id", required=True, metavar="ID", help="Environment id (see `archer envs`).")
+@click.option("--split", default="test", show_default=True)
+@click.option("--episodes", type=click.IntRange(min=1), default=None,
+              help="Episodes to play: the seed-shuffled split, repeated as needed [default: each secret once].")
+@click.option("--seed", default=0, show_default=True, help="Seed of the episode list and of scripted agents.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Write summary.json and episodes.jsonl to this folder.")
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1))
+@oracle_option
+@oracle_kwargs_option
+def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size, oracle, oracle_options) -> None:
+    """Evaluate an agent on the fixed episode list of a split (docs/results_format.md)."""
+    _check_env_id(env_id)
+    from agents.agent_registry import make_agent
+    from agents.evaluate import evaluate
+
+    try:
+        agent = make_agent(agent_spec, env_id, seed=seed)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--agent") from err
+    try:
+        result = evaluate(agent, env_id, split=split, episodes=episodes, seed=seed, out_dir=out_dir,
+                          batch_size=batch_size, progress=True, **_oracle_kwargs(oracle, oracle_options))
+    except ValueError as err:
+        raise click.UsageError(str(err)) from err
+    finally:
+        close = getattr(agent, "close", None)
+        if callable(close):
+            close()
+    s = result.summary
+    ci = "n/a" if s["return_ci95"] is None else f"{s['return_ci95']:.2f}"
+    click.echo(
+        f"{env_id} {s['agent']} on {split} ({s['episodes']} episodes, {s['seconds']:.1f} s)\n"
+        f"  mean return  {s['mean_return']:.2f} ± {ci} (95% CI)\n"
+        f"  success rate {s['success_rate']:.3f}\n"
+        f"  mean turns   {s['mean_turns']:.2f}"
+    )
+    if out_dir is not None:
+        click.echo(f"  wrote {result.out_dir}/summary.json and episodes.jsonl")
+
+
+@main.group()
+def data() -> None:
+    """Offline datasets of episodes (JSONL, one episode per line)."""
+
+
+@data.command("generate")
+@click.option("--env", "env_id", required=True, metavar="ID", help="Environment id (see `archer envs`).")
+@click.option("--policy", default="noisy", show_default=True, type=click.Choice(["noisy", "expert", "random"]))
+@click.option("--episodes", type=click.IntRange(min=1), default=None,
+              help="Episodes to play: the seed-shuffled split, repeated as needed [default: each secret once].")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="The JSONL file to write.")
+@click.option("--split", default="train", show_default=True)
+@click.option("--seed", default=0, show_default=True, help="Seed of the episode list and of the policy.")
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1))
+@oracle_option
+@oracle_kwargs_option
+def data_generate(env_id, policy, episodes, out_path, split, seed, batch_size, oracle, oracle_options) -> None:
+    """Play a scripted policy and write its episodes as a dataset."""
+    _check_env_id(env_id)
+    from agents.data import generate_dataset
+
+    try:
+        trajectories = generate_dataset(env_id, policy=policy, episodes=episodes, out=out_path, split=split,
+                                        seed=seed, batch_size=batch_size, **_oracle_kwargs(oracle, oracle_options))
+    except ValueError as err:
+        raise click.UsageError(str(err)) from err
+    n = len(trajectories)
+    mean_return = sum(t.ret for t in trajectories) / n
+    success = sum(t.success for t in trajectories) / n
+    turns = sum(len(t.turns) for t in trajectories)
+    click.echo(
+        f"wrote {n} episodes ({turns} turns) of {policy} on {env_id} {split} to {out_path}: "
+        f"mean return {mean_return:.2f}, success rate {success:.3f}"
+    )
+
+
+@main.group()
+def train() -> None:
+    """Train agents (behaviour cloning now; ArCHer and the baselines come next)."""
+
+
+@train.command("bc")
+@click.option("--data", "dataset", required=True, type=click.Path(dir_okay=False), help="Dataset JSONL (`archer data generate`).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Checkpoint directory (resumed if it exists).")
+@click.option("--top-fraction", default=1.0, show_default=True, type=float, help="Keep the top fraction by return (filtered BC).")
+@click.option("--epochs", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1))
+@click.option("--lr", default=3e-4, show_default=True, type=float)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--init", default=None, help="Start from a checkpoint, model path or hub name [default: the offline small GPT-2].")
+@click.option("--n-layer", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option("--n-embd", default=256, show_default=True, type=click.IntRange(min=8))
+def train_bc_command(dataset, out, top_fraction, epochs, batch_size, lr, seed, init, n_layer, n_embd) -> None:
+    """Behaviour cloning (supervised fine-tuning) on a dataset's utterances: the starting checkpoint
+    of every online algorithm."""
+    from agents.bc import BCConfig, train_bc
+    from agents.logger import MetricLogger
+
+    cfg = BCConfig(dataset, out, top_fraction=top_fraction, epochs=epochs, batch_size=batch_size, lr=lr,
+                   seed=seed, init=init, n_layer=n_layer, n_embd=n_embd)
+    try:
+        with MetricLogger(Path(out).with_name(Path(out).name + "-logs"), console=True) as logger:
+            result = train_bc(cfg, progress=True, log=logger.log)
+    except (ValueError, FileNotFoundError) as err:
+        raise click.UsageError(str(err)) from err
+    click.echo(
+        f"BC on {result.utterances} utterances of {result.trajectories_kept} episodes: loss "
+        f"{result.epoch_losses[0]:.3f} -> {result.epoch_losses[-1]:.3f} in {result.seconds:.0f} s; checkpoint {result.checkpoint}"
     )
 
 

@@ -252,6 +252,7 @@ class QuestionGameVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.episodes: list[Episode | None] = [None] * self.num_envs
         self._rngs = [np.random.default_rng() for _ in range(self.num_envs)]
+        self._splits = [game.default_split] * self.num_envs  # autoreset draws from the split of the last reset
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
 
     def _per_env_options(self, options: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -283,6 +284,7 @@ class QuestionGameVectorEnv(VectorEnv):
         for i, opts in enumerate(self._per_env_options(options)):
             if mask[i]:
                 self.episodes[i] = self.game.new_episode(self._rngs[i], opts)
+                self._splits[i] = opts.get("split", self.game.default_split)
                 self._needs_reset[i] = False
                 infos = self._add_info(infos, {"turn": 0}, i)
         return self._observations(), infos
@@ -302,7 +304,7 @@ class QuestionGameVectorEnv(VectorEnv):
         active = [i for i in range(self.num_envs) if not (self._needs_reset[i] or self.episodes[i].done)]
         for i in range(self.num_envs):  # NEXT_STEP: reset the episodes that ended on the last step
             if self._needs_reset[i]:
-                self.episodes[i] = self.game.new_episode(self._rngs[i], None)
+                self.episodes[i] = self.game.new_episode(self._rngs[i], {"split": self._splits[i]})
                 self._needs_reset[i] = False
                 infos = self._add_info(infos, {"turn": 0}, i)
         questions = [self.game.clean_question(actions[i]) for i in active]
@@ -314,7 +316,7 @@ class QuestionGameVectorEnv(VectorEnv):
                 mode = self.metadata["autoreset_mode"]
                 if mode == AutoresetMode.SAME_STEP:
                     info = dict(info, final_obs=self.game.observation(episode), final_info=dict(info))
-                    self.episodes[i] = self.game.new_episode(self._rngs[i], None)
+                    self.episodes[i] = self.game.new_episode(self._rngs[i], {"split": self._splits[i]})
                 elif mode == AutoresetMode.NEXT_STEP:
                     self._needs_reset[i] = True
             infos = self._add_info(infos, info, i)

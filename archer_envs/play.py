@@ -27,6 +27,9 @@ class EpisodeResult:
     answers: list[str] = field(default_factory=list)
     rewards: list[float] = field(default_factory=list)
     success: bool = False
+    terminated: bool = False  # the episode ended by itself (not cut off by the step limit)
+    # The observation before each step, then the final one (len(actions) + 1 strings).
+    observations: list[str] = field(default_factory=list)
 
     @property
     def ret(self) -> float:
@@ -80,7 +83,7 @@ def play_episodes(
             chunk = list(secrets[start : start + n])
             padded = chunk + [chunk[-1]] * (n - len(chunk))  # spare slots replay a secret, ignored
             obs, _ = env.reset(options={option: padded})
-            records = [EpisodeResult(s) for s in chunk]
+            records = [EpisodeResult(s, observations=[str(obs[i])]) for i, s in enumerate(chunk)]
             done = np.zeros(n, dtype=bool)
             done[len(chunk) :] = True
             while not done.all():
@@ -94,6 +97,8 @@ def play_episodes(
                     rec.answers.append(str(info["answer"][i]))
                     rec.rewards.append(float(rewards[i]))
                     rec.success = bool(info["success"][i])
+                    rec.terminated = bool(terminated[i])
+                    rec.observations.append(str(obs[i]))
                 done |= terminated | truncated
             results.extend(records)
     finally:
@@ -110,7 +115,7 @@ def _play_side_by_side(agent: Agent, env_id: str, secrets: Sequence, batch_size:
         for start in range(0, len(secrets), len(envs)):
             chunk = list(secrets[start : start + len(envs)])
             obs = [e.reset(options={option: s})[0] for e, s in zip(envs, chunk)]
-            records = [EpisodeResult(s) for s in chunk]
+            records = [EpisodeResult(s, observations=[str(o)]) for s, o in zip(chunk, obs)]
             active = list(range(len(chunk)))
             while active:
                 actions = agent.act([obs[i] for i in active])
@@ -124,6 +129,8 @@ def _play_side_by_side(agent: Agent, env_id: str, secrets: Sequence, batch_size:
                     rec.answers.append(str(info.get("answer", info.get("response", ""))))
                     rec.rewards.append(float(reward))
                     rec.success = bool(info["success"])
+                    rec.terminated = bool(terminated)
+                    rec.observations.append(str(obs[i]))
                     if not (terminated or truncated):
                         still.append(i)
                 active = still

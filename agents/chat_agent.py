@@ -1,0 +1,194 @@
+"""A prompted chat model as a zero-shot agent, through any OpenAI-compatible endpoint.
+
+    agent = ChatAgent("gpt-4o-mini", env_id="archer/TwentyQuestions-v0")
+    agent = ChatAgent("llama3.1", base_url="http://localhost:11434/v1", env_id="archer/GuessMyCity-v0")
+    agent.act(["Questions:\\n"])          # -> ["Is it alive?"]
+
+Each observation is sent as the user message under a short system prompt for the env's family; the
+action is the first non-empty line of the reply. At temperature 0 raw replies are cached on disk
+(the oracles' :class:`~archer_envs.oracles.openai_chat.ReplyCache`), so re-running an evaluation
+costs no calls. This is the "prompted LLM" baseline of ArCHer's comparisons (§6), with no training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from archer_envs.oracles.openai_chat import ReplyCache, default_cache_dir
+
+# env family -> (system prompt, the line that follows the observation in the user message)
+PROMPTS: dict[str, tuple[str, str]] = {
+    "twenty_questions": (
+        "You are playing Twenty Questions. I am thinking of an object; find it by asking yes/no "
+        "questions, one question per turn. The observation lists your questions so far with my answers. "
+        "When you are confident, guess with 'Is it a ...?'. Reply with your next question only, on one line.",
+        "Your next question:",
+    ),
+    "guess_my_city": (
+        "You are playing Guess My City. I live in a secret city; find it by asking questions, one per "
+        "turn (yes/no questions or open ones about its weather, language, landmarks, food, ...). The "
+        "observation lists your questions so far with my answers. When you are confident, guess with "
+        "'Is it <city>?'. Reply with your next question only, on one line.",
+        "Your next question:",
+    ),
+    "detective": (
+        "You are the detective in a murder mystery text game. Find the essential clues and accuse the "
+        "culprit. Commands: 'go to <room>', 'look', 'examine <thing>', 'ask <suspect> <question>' "
+        "(suspects wait in the drawing room), 'accuse <suspect>'. Accusing ends the game. Reply with "
+        "one command only, on one line.",
+        "Your next command:",
+    ),
+    "jericho_detective": (
+        "You are playing the text adventure 'Detective'. Solve the case and score points. When the "
+        "observation lists valid actions, choose one of them. Reply with one command only, on one line.",
+        "Your next command:",
+    ),
+    "webshop": (
+        "You are shopping on WebShop for the product the instruction describes. Actions: "
+        "search[<query>] on the search page, click[<button>] to click one of the page's buttons "
+        "(a product id, an option value, Next >, < Prev, Back to Search, Description, Features, "
+        "Reviews, Buy Now). Choose the options the instruction names, then click[Buy Now]. Reply with "
+        "one action only, on one line.",
+        "Your next action:",
+    ),
+    "generic": (
+        "You are playing a multi-turn text game. Read the observation and reply with your next action "
+        "only, on one line.",
+        "Your next action:",
+    ),
+}
+
+
+def env_family(env_id: str | None) -> str:
+    """The key of :data:`PROMPTS` for an env id (``generic`` when unknown or ``None``)."""
+    if env_id is None:
+        return "generic"
+    for prefix, family in (
+        ("archer/TwentyQuestions", "twenty_questions"),
+        ("archer/GuessMyCity", "guess_my_city"),
+        ("archer/JerichoDetective", "jericho_detective"),
+        ("archer/Detective", "detective"),
+        ("archer/WebShop", "webshop"),
+    ):
+        if env_id.startswith(prefix):
+            return family
+    return "generic"
+
+
+def first_line(reply: str | None) -> str:
+    """The first non-empty line of a reply, stripped ("" for an empty reply)."""
+    lines = (reply or "").strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+class ChatAgent:
+    """Zero-shot chat model agent.
+
+    Args:
+        model: model name as the endpoint knows it (``gpt-4o-mini``, ``llama3.1``, ...).
+        base_url: endpoint root, e.g. ``http://localhost:8000/v1``; default ``OPENAI_BASE_URL`` or OpenAI.
+        api_key: default ``OPENAI_API_KEY``; local servers that need none get a placeholder.
+        system_prompt: replaces the env family's prompt (:data:`PROMPTS`).
+        temperature, max_tokens: sampling settings of each request.
+        env_id: picks the system prompt; ``None`` uses a generic one.
+        timeout: seconds per request; max_retries: the ``openai`` client's retries (connection
+            errors, 429, 5xx).
+        cache_path: SQLite file for raw replies (``"default"``: ``$ARCHER_CACHE_DIR/chat-agent.sqlite``;
+            ``None``: no disk cache). Used only at temperature 0, where a reply is a function of the
+            prompt; sampled replies are never cached.
+        client: a ready ``openai.OpenAI`` client (base_url/api_key/timeout/max_retries are then ignored).
+        concurrency: requests in flight per batch.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        system_prompt: str | None = None,
+        temperature: float = 0.0,
+        max_tokens: int = 64,
+        env_id: str | None = None,
+        timeout: float = 30,
+        max_retries: int = 3,
+        cache_path: str | os.PathLike | None = "default",
+        client=None,
+        concurrency: int = 8,
+    ) -> None:
+        if client is None:
+            import openai
+
+            base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+            api_key = api_key or os.environ.get("OPENAI_API_KEY")
+            if api_key is None:
+                if base_url is None:
+                    raise ValueError(
+                        f"ChatAgent({model!r}) needs an API key: set OPENAI_API_KEY or pass api_key=..., "
+                        "or pass base_url=... for a local server that needs none"
+                    )
+                api_key = "not-needed"
+            client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries)
+        self.client = client
+        self.model = model
+        self.base_url = str(client.base_url)
+        self.env_id = env_id
+        family_prompt, self.cue = PROMPTS[env_family(env_id)]
+        self.system_prompt = family_prompt if system_prompt is None else system_prompt
+        self.temperature = float(temperature)
+        self.max_tokens = int(max_tokens)
+        self.concurrency = max(1, int(concurrency))
+        if cache_path == "default":
+            cache_path = default_cache_dir() / "chat-agent.sqlite"
+        self.disk_cache = ReplyCache(cache_path) if cache_path is not None and self.temperature == 0 else None
+        self.requests_sent = 0
+        self.name = f"chat:{model}"
+        self.description = f"{model} prompted zero-shot via {self.base_url} (temperature {self.temperature:g})"
+
+    def messages(self, observation: str) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": self.system_prompt},
+            {"role": "user", "content": f"{observation.rstrip()}\n\n{self.cue}"},
+        ]
+
+    def _key(self, messages: list[dict[str, str]]) -> str:
+        blob = json.dumps(["chat-agent", self.base_url, self.model, self.max_tokens, messages], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def reply(self, observation: str) -> str:
+        """The raw reply to one observation (from the disk cache when there)."""
+        messages = self.messages(observation)
+        key = self._key(messages)
+        if self.disk_cache is not None and (hit := self.disk_cache.get(key)) is not None:
+            return hit
+        self.requests_sent += 1
+        response = self.client.chat.completions.create(
+            model=self.model, messages=messages, temperature=self.temperature, max_tokens=self.max_tokens
+        )
+        text = response.choices[0].message.content or ""
+        if self.disk_cache is not None:
+            self.disk_cache.put(key, text)
+        return text
+
+    def act(self, observations: list[str]) -> list[str]:
+        observations = list(observations)
+        if self.concurrency == 1 or len(observations) <= 1:
+            replies = [self.reply(o) for o in observations]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(observations))) as pool:
+                replies = list(pool.map(self.reply, observations))
+        return [first_line(r) for r in replies]
+
+    def close(self) -> None:
+        if self.disk_cache is not None:
+            self.disk_cache.close()
+            self.disk_cache = None
+        self.client.close()
+
+    def __enter__(self) -> ChatAgent:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

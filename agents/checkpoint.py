@@ -1,0 +1,66 @@
+"""Checkpoints: one directory holding the policy (model + tokenizer), the run's config and its
+training state, written atomically (into a temporary sibling, then renamed), so a crash never leaves
+a half-written checkpoint.
+
+    <dir>/policy/            LMPolicy.save_pretrained (model, tokenizer, policy settings)
+    <dir>/config.json        the run's configuration (a dataclass as a dict)
+    <dir>/training_state.pt  optimizer state, step/epoch counters, RNG states (torch.save)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+POLICY_DIR, CONFIG_FILE, STATE_FILE = "policy", "config.json", "training_state.pt"
+
+
+def save_checkpoint(path: str | os.PathLike, policy, config: dict[str, Any], state: dict[str, Any]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    policy.save_pretrained(tmp / POLICY_DIR)
+    (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=str))
+    torch.save(state, tmp / STATE_FILE)
+    old = path.with_name(f".{path.name}.old-{os.getpid()}")
+    if path.exists():
+        os.replace(path, old)
+    os.replace(tmp, path)
+    if old.exists():
+        shutil.rmtree(old)
+    return path
+
+
+def is_checkpoint(path: str | os.PathLike) -> bool:
+    path = Path(path)
+    return (path / CONFIG_FILE).is_file() and (path / POLICY_DIR).is_dir()
+
+
+def load_checkpoint(path: str | os.PathLike, device: str | None = None):
+    """(policy, config, state). Errors name the directory and the file that is missing or corrupt."""
+    from agents.lm_policy import LMPolicy
+
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    for name in (CONFIG_FILE, STATE_FILE, POLICY_DIR):
+        if not (path / name).exists():
+            raise FileNotFoundError(f"checkpoint {path} is incomplete: {name} is missing")
+    try:
+        config = json.loads((path / CONFIG_FILE).read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"checkpoint {path}: {CONFIG_FILE} is corrupt ({err})") from err
+    try:
+        state = torch.load(path / STATE_FILE, map_location="cpu", weights_only=False)
+    except Exception as err:  # torch raises several types for a damaged file
+        raise ValueError(f"checkpoint {path}: {STATE_FILE} is corrupt ({err})") from err
+    policy = LMPolicy.from_pretrained(str(path / POLICY_DIR), device=device)
+    return policy, config, state

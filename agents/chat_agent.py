@@ -12,12 +12,9 @@ costs no calls. This is the "prompted LLM" baseline of ArCHer's comparisons (§6
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from concurrent.futures import ThreadPoolExecutor
 
-from archer_envs.oracles.openai_chat import ReplyCache, default_cache_dir
+from archer_envs.oracles.openai_chat import ChatEndpoint, default_cache_dir
 
 # env family -> (system prompt, the line that follows the observation in the user message)
 PROMPTS: dict[str, tuple[str, str]] = {
@@ -118,34 +115,29 @@ class ChatAgent:
         client=None,
         concurrency: int = 8,
     ) -> None:
-        if client is None:
-            import openai
-
-            base_url = base_url or os.environ.get("OPENAI_BASE_URL")
-            api_key = api_key or os.environ.get("OPENAI_API_KEY")
-            if api_key is None:
-                if base_url is None:
-                    raise ValueError(
-                        f"ChatAgent({model!r}) needs an API key: set OPENAI_API_KEY or pass api_key=..., "
-                        "or pass base_url=... for a local server that needs none"
-                    )
-                api_key = "not-needed"
-            client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries)
-        self.client = client
+        if cache_path == "default":
+            cache_path = default_cache_dir() / "chat-agent.sqlite"
+        self.endpoint = ChatEndpoint(
+            model, base_url, api_key, timeout, max_retries, temperature=temperature, max_tokens=max_tokens,
+            cache_path=cache_path, cache_name="chat-agent", concurrency=concurrency, client=client,
+            who=f"ChatAgent({model!r})",
+        )
         self.model = model
-        self.base_url = str(client.base_url)
         self.env_id = env_id
         family_prompt, self.cue = PROMPTS[env_family(env_id)]
         self.system_prompt = family_prompt if system_prompt is None else system_prompt
-        self.temperature = float(temperature)
-        self.max_tokens = int(max_tokens)
-        self.concurrency = max(1, int(concurrency))
-        if cache_path == "default":
-            cache_path = default_cache_dir() / "chat-agent.sqlite"
-        self.disk_cache = ReplyCache(cache_path) if cache_path is not None and self.temperature == 0 else None
-        self.requests_sent = 0
         self.name = f"chat:{model}"
-        self.description = f"{model} prompted zero-shot via {self.base_url} (temperature {self.temperature:g})"
+        self.description = (
+            f"{model} prompted zero-shot via {self.endpoint.base_url} (temperature {self.endpoint.temperature:g})"
+        )
+
+    @property
+    def requests_sent(self) -> int:
+        return self.endpoint.requests_sent
+
+    @property
+    def disk_cache(self):
+        return self.endpoint.disk_cache
 
     def messages(self, observation: str) -> list[dict[str, str]]:
         return [
@@ -153,39 +145,16 @@ class ChatAgent:
             {"role": "user", "content": f"{observation.rstrip()}\n\n{self.cue}"},
         ]
 
-    def _key(self, messages: list[dict[str, str]]) -> str:
-        blob = json.dumps(["chat-agent", self.base_url, self.model, self.max_tokens, messages], sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
-
     def reply(self, observation: str) -> str:
         """The raw reply to one observation (from the disk cache when there)."""
-        messages = self.messages(observation)
-        key = self._key(messages)
-        if self.disk_cache is not None and (hit := self.disk_cache.get(key)) is not None:
-            return hit
-        self.requests_sent += 1
-        response = self.client.chat.completions.create(
-            model=self.model, messages=messages, temperature=self.temperature, max_tokens=self.max_tokens
-        )
-        text = response.choices[0].message.content or ""
-        if self.disk_cache is not None:
-            self.disk_cache.put(key, text)
-        return text
+        return self.endpoint.reply(self.messages(observation))
 
     def act(self, observations: list[str]) -> list[str]:
-        observations = list(observations)
-        if self.concurrency == 1 or len(observations) <= 1:
-            replies = [self.reply(o) for o in observations]
-        else:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(observations))) as pool:
-                replies = list(pool.map(self.reply, observations))
+        replies = self.endpoint.replies([self.messages(o) for o in observations])
         return [first_line(r) for r in replies]
 
     def close(self) -> None:
-        if self.disk_cache is not None:
-            self.disk_cache.close()
-            self.disk_cache = None
-        self.client.close()
+        self.endpoint.close()
 
     def __enter__(self) -> ChatAgent:
         return self

@@ -52,17 +52,96 @@ class ReplyCache:
             self._db.close()
 
 
-class OpenAIOracle(Oracle):
-    """Asks a chat model to play the oracle.
+class ChatEndpoint:
+    """An OpenAI-compatible chat endpoint with retries, timeouts, an on-disk reply cache and batched,
+    concurrent requests. Shared by :class:`OpenAIOracle` and the zero-shot ``agents.ChatAgent``.
 
     Args:
-        task: the game's prompt and reply normaliser.
-        model: model name as the endpoint knows it (e.g. ``gpt-4o-mini``, ``llama3.1``).
-        base_url: endpoint root, e.g. ``http://localhost:8000/v1``; default: ``OPENAI_BASE_URL`` or OpenAI.
+        model: model name as the endpoint knows it (``gpt-4o-mini``, ``llama3.1``, ...).
+        base_url: endpoint root, e.g. ``http://localhost:8000/v1``; default ``OPENAI_BASE_URL`` or OpenAI.
         api_key: default ``OPENAI_API_KEY``; local servers that need none get a placeholder.
         timeout: seconds per request; max_retries: retries on connection errors, 429 and 5xx.
-        max_tokens: reply length cap. concurrency: requests in flight per batch.
-        cache_path: SQLite file for raw replies; ``None`` disables the disk cache.
+        temperature, max_tokens: sampling settings of each request.
+        cache_path: SQLite file for raw replies, or ``None``; the cache key is (``cache_name``,
+            endpoint, model, max_tokens, messages). Only used at temperature 0, where a reply is a
+            function of the prompt.
+        concurrency: requests in flight per batch. client: a ready ``openai.OpenAI`` client.
+        who: how errors name the caller.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        temperature: float = 0.0,
+        max_tokens: int = 64,
+        cache_path: str | os.PathLike | None = None,
+        cache_name: str = "",
+        concurrency: int = 8,
+        client=None,
+        who: str = "the chat endpoint",
+    ) -> None:
+        if client is None:
+            import openai
+
+            base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+            api_key = api_key or os.environ.get("OPENAI_API_KEY")
+            if api_key is None:
+                if base_url is None:
+                    raise ValueError(
+                        f"{who} needs an API key: set OPENAI_API_KEY or pass api_key=..., "
+                        "or pass base_url=... for a local server that needs none"
+                    )
+                api_key = "not-needed"
+            client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries)
+        self.client = client
+        self.model = model
+        self.base_url = str(client.base_url)
+        self.temperature = float(temperature)
+        self.max_tokens = int(max_tokens)
+        self.cache_name = cache_name
+        self.concurrency = max(1, int(concurrency))
+        self.disk_cache = ReplyCache(cache_path) if cache_path is not None and self.temperature == 0 else None
+        self.requests_sent = 0
+
+    def _key(self, messages: list[dict[str, str]]) -> str:
+        blob = json.dumps([self.cache_name, self.base_url, self.model, self.max_tokens, messages], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def reply(self, messages: list[dict[str, str]]) -> str:
+        """The raw reply to one conversation (from the disk cache when there)."""
+        key = self._key(messages)
+        if self.disk_cache is not None and (hit := self.disk_cache.get(key)) is not None:
+            return hit
+        self.requests_sent += 1
+        response = self.client.chat.completions.create(
+            model=self.model, messages=messages, temperature=self.temperature, max_tokens=self.max_tokens
+        )
+        text = response.choices[0].message.content or ""
+        if self.disk_cache is not None:
+            self.disk_cache.put(key, text)
+        return text
+
+    def replies(self, conversations: list[list[dict[str, str]]]) -> list[str]:
+        if self.concurrency == 1 or len(conversations) <= 1:
+            return [self.reply(c) for c in conversations]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(conversations))) as pool:
+            return list(pool.map(self.reply, conversations))
+
+    def close(self) -> None:
+        if self.disk_cache is not None:
+            self.disk_cache.close()
+            self.disk_cache = None
+        self.client.close()
+
+
+class OpenAIOracle(Oracle):
+    """Asks a chat model to play the oracle (temperature 0; see :class:`ChatEndpoint` for the args).
+
+    ``cache_path="default"`` stores raw replies in ``$ARCHER_CACHE_DIR/openai-oracle.sqlite``.
     """
 
     def __init__(
@@ -79,29 +158,17 @@ class OpenAIOracle(Oracle):
         client=None,
     ) -> None:
         super().__init__()
-        import openai
-
         self.task = task
-        self.model = model
-        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
-        api_key = api_key or os.environ.get("OPENAI_API_KEY")
-        if api_key is None:
-            if base_url is None:
-                raise ValueError(
-                    "oracle='openai' needs an API key: set OPENAI_API_KEY or pass api_key=..., "
-                    "or pass base_url=... for a local server that needs none"
-                )
-            api_key = "not-needed"
-        self.client = client or openai.OpenAI(
-            base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries
-        )
-        self.base_url = str(self.client.base_url)
-        self.max_tokens = max_tokens
-        self.concurrency = max(1, int(concurrency))
         if cache_path == "default":
             cache_path = default_cache_dir() / "openai-oracle.sqlite"
-        self.disk_cache = ReplyCache(cache_path) if cache_path is not None else None
-        self.requests_sent = 0
+        self.endpoint = ChatEndpoint(
+            model, base_url, api_key, timeout, max_retries, temperature=0.0, max_tokens=max_tokens,
+            cache_path=cache_path, cache_name=task.name, concurrency=concurrency, client=client, who="oracle='openai'",
+        )
+
+    @property
+    def requests_sent(self) -> int:
+        return self.endpoint.requests_sent
 
     def _messages(self, secret: str, question: str) -> list[dict[str, str]]:
         return [
@@ -109,34 +176,9 @@ class OpenAIOracle(Oracle):
             {"role": "user", "content": self.task.user(secret, question)},
         ]
 
-    def _key(self, messages: list[dict[str, str]]) -> str:
-        blob = json.dumps([self.task.name, self.base_url, self.model, messages], sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()
-
-    def _reply(self, secret: str, question: str) -> str:
-        messages = self._messages(secret, question)
-        key = self._key(messages)
-        if self.disk_cache is not None and (hit := self.disk_cache.get(key)) is not None:
-            return hit
-        self.requests_sent += 1
-        response = self.client.chat.completions.create(
-            model=self.model, messages=messages, temperature=0.0, max_tokens=self.max_tokens
-        )
-        reply = response.choices[0].message.content or ""
-        if self.disk_cache is not None:
-            self.disk_cache.put(key, reply)
-        return reply
-
     def _answer_batch(self, secrets: list[str], questions: list[str]) -> list[str]:
-        if self.concurrency == 1 or len(secrets) == 1:
-            replies = [self._reply(s, q) for s, q in zip(secrets, questions)]
-        else:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(secrets))) as pool:
-                replies = list(pool.map(self._reply, secrets, questions))
+        replies = self.endpoint.replies([self._messages(s, q) for s, q in zip(secrets, questions)])
         return [self.task.normalize(r) for r in replies]
 
     def close(self) -> None:
-        if self.disk_cache is not None:
-            self.disk_cache.close()
-            self.disk_cache = None
-        self.client.close()
+        self.endpoint.close()

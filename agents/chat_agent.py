@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 
-from archer_envs.oracles.openai_chat import ChatEndpoint, default_cache_dir
+from archer_envs.cache import default_cache_dir
+from archer_envs.oracles.openai_chat import ChatEndpoint
 
 # env family -> (system prompt, the line that follows the observation in the user message)
 PROMPTS: dict[str, tuple[str, str]] = {

@@ -123,7 +123,7 @@ class EmbeddingMatcher(BankMatcher):
         """Bank embeddings, cached on disk by content hash (computing them takes seconds)."""
         import hashlib
 
-        from archer_envs.oracles.openai_chat import default_cache_dir
+        from archer_envs.cache import default_cache_dir
 
         digest = hashlib.sha256("\n".join(["all-MiniLM-L6-v2", *self.phrasings]).encode()).hexdigest()[:24]
         path = default_cache_dir() / f"bank-embeddings-{digest}.npy"

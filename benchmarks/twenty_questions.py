@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     import archer_envs  # noqa: F401  (registers the env ids)
     from archer_envs.matching import embedder_available
     from archer_envs.oracles.hf import HFOracle
-    from archer_envs.oracles.openai_chat import default_cache_dir
+    from archer_envs.cache import default_cache_dir
     from archer_envs.twenty_questions.knowledge import TWENTY_QUESTIONS_TASK, TwentyQuestionsKnowledgeOracle
 
     if args.quick:

@@ -16,14 +16,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from archer_envs.cache import default_cache_dir
 from archer_envs.oracles.base import Oracle, OracleTask
-
-
-def default_cache_dir() -> Path:
-    root = os.environ.get("ARCHER_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "archer-gym"
-    )
-    return Path(root)
 
 
 class ReplyCache:

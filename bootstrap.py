@@ -31,8 +31,8 @@ VENV = ROOT / ".venv"
 TORCH_VERSION = "2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
-# The main job on the offline defaults. Later issues upgrade it to training.
-MAIN_JOB = ["archer", "scripted", "archer/TwentyQuestions-v0", "--policy", "expert", "--split", "test"]
+# The main job on the offline defaults: behaviour data -> BC -> ArCHer (cpu preset, 30 min) -> table + plot.
+MAIN_JOB = ["archer", "pipeline", "--env", "archer/TwentyQuestions-v0", "--out", "runs/main", "--minutes", "30"]
 
 
 def venv_python() -> Path:

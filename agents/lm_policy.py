@@ -359,11 +359,14 @@ class LMPolicy(torch.nn.Module):
         return actions
 
     # --- scoring -----------------------------------------------------------------------------
-    def log_probs(self, observations: Sequence[str], actions: Sequence[str], reduction: str = "sum"):
+    def log_probs(self, observations: Sequence[str], actions: Sequence[str], reduction: str = "sum",
+                  hidden_states: bool = False):
         """log π(action + "\\n" | observation) for each pair, differentiable.
 
         ``reduction="sum"``: a [B] tensor. ``reduction="none"``: ``(token_logprobs, mask)``, both
-        [B, T] with the action's tokens (the newline last) left-aligned and ``mask`` true on them.
+        [B, T] with the action's tokens (the newline last) left-aligned and ``mask`` true on them;
+        with ``hidden_states=True`` also ``hidden`` [B, T, H], the last layer's state at the position
+        that predicts each action token (what a token-level baseline reads).
         Prompts are left-truncated to ``max_context_tokens`` (as in generation), and further if the
         prompt and action together exceed the model's length.
         """
@@ -372,9 +375,14 @@ class LMPolicy(torch.nn.Module):
             raise ValueError(f"log_probs got {len(observations)} observations but {len(actions)} actions")
         if reduction not in ("sum", "none"):
             raise ValueError(f"reduction must be 'sum' or 'none', got {reduction!r}")
+        if hidden_states and reduction != "none":
+            raise ValueError("hidden_states=True needs reduction='none' (the states are per token)")
         if not observations:
             empty = torch.zeros(0, device=self.device)
-            return empty if reduction == "sum" else (empty.view(0, 0), empty.view(0, 0).bool())
+            if reduction == "sum":
+                return empty
+            out = (empty.view(0, 0), empty.view(0, 0).bool())
+            return out + (empty.view(0, 0, 0),) if hidden_states else out
         for action in actions:
             if "\n" in action:
                 raise ValueError(f"action {action!r} contains a newline: utterances are single lines")
@@ -400,7 +408,8 @@ class LMPolicy(torch.nn.Module):
             kwargs["position_ids"] = (attention_mask.cumsum(-1) - 1).clamp(min=0)
         if self._keep_arg is not None:
             kwargs[self._keep_arg] = t_max + 1  # logits for the action positions only (memory)
-        logits = self.model(**kwargs).logits[:, -(t_max + 1) : -1]
+        output = self.model(**kwargs, output_hidden_states=hidden_states)
+        logits = output.logits[:, -(t_max + 1) : -1]
         targets = input_ids[:, -t_max:]
         logp = torch.log_softmax(logits.float(), dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         # Sequences end together (left padding): action i is the last lengths[i] columns. Left-align it.
@@ -408,6 +417,10 @@ class LMPolicy(torch.nn.Module):
         index = (cols.unsqueeze(0) + (t_max - lengths).unsqueeze(1)).clamp(max=t_max - 1)
         mask = cols.unsqueeze(0) < lengths.unsqueeze(1)
         token_logprobs = torch.where(mask, logp.gather(1, index), torch.zeros_like(logp))
+        if hidden_states:
+            states = output.hidden_states[-1][:, -(t_max + 1) : -1]
+            states = states.gather(1, index.unsqueeze(-1).expand(-1, -1, states.shape[-1]))
+            return token_logprobs, mask, states * mask.unsqueeze(-1)
         if reduction == "none":
             return token_logprobs, mask
         return token_logprobs.sum(-1)

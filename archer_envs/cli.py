@@ -233,7 +233,7 @@ def data_generate(env_id, policy, episodes, out_path, split, seed, batch_size, o
 
 @main.group()
 def train() -> None:
-    """Train agents (behaviour cloning now; ArCHer and the baselines come next)."""
+    """Train agents: behaviour cloning and ArCHer."""
 
 
 @train.command("bc")
@@ -264,6 +264,98 @@ def train_bc_command(dataset, out, top_fraction, epochs, batch_size, lr, seed, i
         f"BC on {result.utterances} utterances of {result.trajectories_kept} episodes: loss "
         f"{result.epoch_losses[0]:.3f} -> {result.epoch_losses[-1]:.3f} in {result.seconds:.0f} s; checkpoint {result.checkpoint}"
     )
+
+
+def _parse_settings(settings: tuple[str, ...]) -> dict:
+    """``key=value`` pairs; values are read as JSON when they parse (numbers, true, null), else strings."""
+    out = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not key=value", param_hint="--set")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+@train.command("archer")
+@click.option("--env", "env_id", required=True, metavar="ID", help="Environment id (see `archer envs`).")
+@click.option("--preset", default="cpu", show_default=True, type=click.Choice(["cpu", "paper"]),
+              help="cpu: small models, minutes on a laptop; paper: gpt2 + roberta-base with the paper's table.")
+@click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
+              help="JSON or TOML file of ArcherConfig fields (applied over the preset).")
+@click.option("--out", default=None, type=click.Path(file_okay=False),
+              help="Run directory (resumed if it holds a checkpoint) [default: runs/archer-<env>].")
+@click.option("--init", default=None, help="BC checkpoint to start from [default: made from behaviour data in OUT/bc].")
+@click.option("--minutes", "max_minutes", type=float, default=None, help="Wall-time budget of the RL phase.")
+@click.option("--iterations", type=click.IntRange(min=1), default=None)
+@click.option("--seed", type=int, default=None)
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Any ArcherConfig field, e.g. --set critic_steps=20.")
+def train_archer_command(env_id, preset, config_file, out, init, max_minutes, iterations, seed, settings) -> None:
+    """ArCHer (Zhou et al. 2024): an utterance-level double critic and a token-level policy gradient,
+    starting from behaviour cloning. Logs a learning curve to OUT/logs and evaluates on the test split."""
+    _check_env_id(env_id)
+    from agents.archer import make_config, train_archer
+
+    overrides = _parse_settings(settings)
+    for key, value in (("init", init), ("max_minutes", max_minutes), ("iterations", iterations), ("seed", seed)):
+        if value is not None:
+            overrides[key] = value
+    overrides.setdefault("out", out or f"runs/archer-{env_id.split('/')[-1].lower()}")
+    try:
+        cfg = make_config(preset, env_id, config_file=config_file, **overrides)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        raise click.UsageError(str(err)) from err
+
+    def echo(step, **row):
+        if "critic_loss" in row:
+            parts = [f"iter {step:4d}", f"traj {row['trajectories']:6d}", f"train return {row['train_return']:7.2f}",
+                     f"critic loss {row['critic_loss']:.4f}"]
+            if "actor_loss" in row:
+                parts.append(f"adv {row['advantage_mean']:+.3f}")
+            if "eval_return" in row:
+                parts.append(f"TEST return {row['eval_return']:.2f}")
+            parts.append(f"{row['rollout_s']:.1f}/{row['critic_s']:.1f}/{row.get('actor_s', 0.0):.1f} s")
+            click.echo("  ".join(parts))
+        elif "eval_return" in row:
+            click.echo(f"iter {step:4d}  test return {row['eval_return']:.2f}  success {row['eval_success']:.3f}")
+
+    try:
+        result = train_archer(cfg, log=echo)
+    except (ValueError, FileNotFoundError) as err:
+        raise click.UsageError(str(err)) from err
+    e = result.final_eval
+    t = result.timings
+    click.echo(
+        f"ArCHer on {env_id}: {result.iterations} iterations, {result.trajectories} trajectories, "
+        f"{result.seconds / 60:.1f} min (rollout {t['rollout']:.0f} s, critic {t['critic']:.0f} s, actor "
+        f"{t['actor']:.0f} s, eval {t['eval']:.0f} s), peak memory {result.peak_memory_mb:.0f} MB\n"
+        f"  test return {e['mean_return']:.2f}, success {e['success_rate']:.3f}; checkpoint {result.checkpoint}"
+    )
+
+
+@main.command("pipeline")
+@click.option("--env", "env_id", default="archer/TwentyQuestions-v0", show_default=True, metavar="ID")
+@click.option("--out", default="runs/main", show_default=True, type=click.Path(file_okay=False),
+              help="Run directory (a re-run resumes it).")
+@click.option("--minutes", type=float, default=30.0, show_default=True, help="Wall-time budget of the ArCHer phase.")
+@click.option("--preset", default="cpu", show_default=True, type=click.Choice(["cpu", "paper"]))
+@click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
+              help="JSON or TOML file of ArcherConfig fields.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Any ArcherConfig field.")
+def pipeline_command(env_id, out, minutes, preset, config_file, settings) -> None:
+    """The main job: behaviour data -> BC -> ArCHer -> test-split table (behaviour policy, BC, ArCHer,
+    expert) and learning-curve plot, all offline."""
+    _check_env_id(env_id)
+    from agents.pipeline import run_pipeline
+
+    try:
+        run_pipeline(env_id, out=out, preset=preset, minutes=minutes, config_file=config_file, echo=click.echo,
+                     **_parse_settings(settings))
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        raise click.UsageError(str(err)) from err
 
 
 if __name__ == "__main__":

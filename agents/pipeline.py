@@ -1,0 +1,105 @@
+"""The main job: the whole offline pipeline on one env, ending in a comparison table and a plot.
+
+    behaviour data → behaviour cloning → ArCHer (bounded wall time) → test-split evaluation of the
+    behaviour policy, BC, ArCHer and the scripted expert → results.md / results.json / learning_curve.png
+
+    archer pipeline --env archer/TwentyQuestions-v0 --out runs/main --minutes 30
+
+Every LM policy is evaluated twice on the same episode list: sampled at temperature 1 (the policy as
+it was trained and as it acts in rollouts) and greedily. Re-running with the same ``--out`` resumes:
+finished stages (data, BC, the RL budget) are not redone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from agents.archer import ArcherConfig, Sampler, make_config, train_archer
+
+RESULTS_JSON, RESULTS_MD, CURVE_PNG = "results.json", "results.md", "learning_curve.png"
+
+
+def _scores(summary: dict[str, Any]) -> dict[str, Any]:
+    keys = ("mean_return", "return_ci95", "success_rate", "mean_turns", "episodes")
+    return {k: summary.get(k) for k in keys}
+
+
+def _fmt(s: dict[str, Any] | None) -> str:
+    if s is None:
+        return "–"
+    ci = "" if s.get("return_ci95") is None else f" ± {s['return_ci95']:.2f}"
+    return f"{s['mean_return']:.2f}{ci} ({s['success_rate']:.2f})"
+
+
+def results_table(rows: list[dict[str, Any]], env_id: str) -> str:
+    """Markdown: one row per agent; mean return ± 95% CI (success rate) sampled and greedy."""
+    lines = [
+        f"Test split of {env_id}: mean return ± 95% CI (success rate)",
+        "",
+        "| agent | sampled, T = 1 | greedy | mean turns |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        turns = r["sampled"]["mean_turns"] if r.get("sampled") else r["greedy"]["mean_turns"]
+        lines.append(f"| {r['agent']} | {_fmt(r.get('sampled'))} | {_fmt(r.get('greedy'))} | {turns:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/main", preset: str = "cpu",
+                 minutes: float | None = 30.0, config_file: str | None = None,
+                 echo: Callable[[str], None] = print, **overrides: Any) -> dict[str, Any]:
+    """Run (or resume) the pipeline; returns what ``results.json`` holds."""
+    from agents.agent_registry import make_agent
+    from agents.checkpoint import load_checkpoint
+    from agents.evaluate import evaluate
+    from agents.plots import plot_learning_curve
+
+    cfg: ArcherConfig = make_config(preset, env_id, config_file=config_file, out=out, max_minutes=minutes, **overrides)
+    out_dir = Path(cfg.out)
+
+    def progress(step: int, **row: Any) -> None:
+        if row.get("critic_loss") is not None:
+            line = f"ArCHer iter {step}: {row['trajectories']} trajectories, train return {row['train_return']:.2f}"
+            if row.get("eval_return") is not None:
+                line += f", test return {row['eval_return']:.2f}"
+            echo(line)
+
+    echo(f"ArCHer ({cfg.preset} preset) on {env_id} for at most {minutes} min; run directory {out_dir}")
+    result = train_archer(cfg, log=progress)
+
+    def score(agent, tag: str) -> dict[str, Any]:
+        return _scores(evaluate(agent, env_id, split="test", episodes=cfg.eval_episodes, seed=cfg.seed,
+                                out_dir=out_dir / "eval-all" / tag, batch_size=cfg.num_envs).summary)
+
+    bc_policy = load_checkpoint(result.bc_checkpoint, device=cfg.device)[0]
+    archer_policy = load_checkpoint(result.checkpoint, device=cfg.device)[0]
+    rows = [
+        {"agent": f"behaviour policy ({cfg.behaviour_policy})",
+         "sampled": score(make_agent(cfg.behaviour_policy, env_id, seed=cfg.seed), "behaviour"), "greedy": None},
+        {"agent": "BC", "sampled": score(Sampler(bc_policy, 1.0, "bc"), "bc-sampled"),
+         "greedy": score(Sampler(bc_policy, 0.0, "bc-greedy"), "bc-greedy")},
+        {"agent": f"ArCHer ({result.trajectories} trajectories, {result.seconds / 60:.1f} min)",
+         "sampled": score(Sampler(archer_policy, 1.0, "archer"), "archer-sampled"),
+         "greedy": score(Sampler(archer_policy, 0.0, "archer-greedy"), "archer-greedy")},
+        {"agent": "expert (scripted)", "sampled": None, "greedy": score(make_agent("expert", env_id), "expert")},
+    ]
+    table = results_table(rows, env_id)
+    references = {"BC (sampled)": rows[1]["sampled"]["mean_return"], "expert": rows[3]["greedy"]["mean_return"]}
+    curve = plot_learning_curve(out_dir / "logs" / "metrics.jsonl", out_dir / CURVE_PNG, references=references,
+                                title=f"ArCHer ({cfg.preset} preset) on {env_id}")
+    payload = {
+        "env_id": env_id, "preset": cfg.preset, "rows": rows, "iterations": result.iterations,
+        "trajectories": result.trajectories, "rl_minutes": result.seconds / 60, "timings_s": result.timings,
+        "peak_memory_mb": result.peak_memory_mb, "config": cfg.__dict__,
+    }
+    (out_dir / RESULTS_JSON).write_text(json.dumps(payload, indent=2, default=str))
+    (out_dir / RESULTS_MD).write_text(table)
+    t = result.timings
+    echo("")
+    echo(table)
+    echo(f"RL time split: rollout {t['rollout']:.0f} s, critic {t['critic']:.0f} s, actor {t['actor']:.0f} s, "
+         f"eval {t['eval']:.0f} s; peak memory {result.peak_memory_mb:.0f} MB")
+    echo(f"wrote {out_dir / RESULTS_MD}, {out_dir / RESULTS_JSON} and the learning curve {curve}")
+    return payload

@@ -1,0 +1,304 @@
+"""ArCHer learns: on a two-step toy env with a delayed reward the critic's values converge to the true
+returns and the actor makes the better first utterance more likely. Plus the equations' details
+(Polyak targets, freshly sampled actions for V's target, min over the heads), the config, and a full
+run on Twenty Questions that checkpoints and resumes."""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from agents.archer import ArcherLearner, Sampler, make_config, make_critic, train_archer
+from agents.buffer import Batch, ReplayBuffer
+from agents.critic import TextEncoder, polyak_update
+from agents.lm_policy import LMPolicy
+from agents.rollout import RolloutCollector
+from agents.toy import GOOD, START, after, register
+
+GAMMA = 0.9
+TOY = register()
+TOY_CRITIC = dict(critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32, critic_max_tokens=64)
+
+
+@pytest.fixture(scope="module")
+def toy_policy():
+    """A tiny LM cloned on the toy's utterances: 'red' or 'blue' about half and half, then 'go'."""
+    torch.set_num_threads(2)
+    texts = [START, after("red"), after("blue"), "red\n", "blue\n", "go\n"] * 5
+    policy = LMPolicy.offline_default(texts, seed=0, n_layer=1, n_embd=32, n_head=2, vocab_size=300, max_new_tokens=4)
+    torch.manual_seed(0)
+    opt = torch.optim.Adam(policy.parameters(), 3e-3)
+    pairs = [(START, "red"), (START, "blue"), (after("red"), "go"), (after("blue"), "go")]
+    for _ in range(150):
+        loss = -policy.log_probs([o for o, _ in pairs], [a for _, a in pairs]).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    policy.model.eval()
+    return policy
+
+
+def p_good(policy) -> float:
+    with torch.no_grad():
+        return float(policy.log_probs([START], [GOOD]).exp())
+
+
+def toy_learner(policy, **overrides):
+    settings = dict(env_id=TOY, gamma=GAMMA, batch_size=32, critic_lr=3e-3, actor_lr=1e-3, **TOY_CRITIC)
+    settings.update(overrides)
+    cfg = make_config(**settings)
+    torch.manual_seed(0)
+    policy = copy.deepcopy(policy)
+    return ArcherLearner(policy, make_critic(cfg, policy), cfg)
+
+
+def train_toy(learner, iterations, warmup, actor_steps=2, critic_steps=5, seed=0):
+    buffer = ReplayBuffer(2000, seed=seed)
+    with RolloutCollector(TOY, num_envs=8, split=None, seed=seed) as collector:
+        for it in range(iterations):
+            buffer.extend(collector.collect(Sampler(learner.policy, 1.0), num_episodes=16).transitions)
+            for _ in range(critic_steps):
+                learner.critic_step(buffer.sample(32))
+            if it >= warmup:
+                for _ in range(actor_steps):
+                    learner.actor_step(buffer.sample(32).observations)
+    return buffer
+
+
+def toy_values(learner):
+    with torch.no_grad():
+        q1, q2, v1, v2 = learner.critic([START, START, after("red"), after("blue")], ["red", "blue", "go", "go"])
+    return torch.minimum(q1, q2).numpy(), torch.minimum(v1, v2).numpy()
+
+
+def test_the_critic_converges_to_the_true_returns(toy_policy):
+    torch.manual_seed(1)
+    learner = toy_learner(toy_policy, actor_lr=0.0)
+    train_toy(learner, iterations=40, warmup=10**6, critic_steps=8)
+    q, v = toy_values(learner)
+    p = p_good(learner.policy)
+    assert 0.3 < p < 0.7  # the policy did not move: the values below are those of a mixed policy
+    np.testing.assert_allclose(q, [GAMMA, 0.0, 1.0, 0.0], atol=0.15)  # Q(s0,red), Q(s0,blue), Q(s1|red), Q(s1|blue)
+    np.testing.assert_allclose(v[2:], [1.0, 0.0], atol=0.15)  # V(s1|red), V(s1|blue)
+    assert abs(v[0] - GAMMA * p) < 0.2  # V(s0) = γ·π(red|s0)
+
+
+@pytest.mark.parametrize("baseline", ["none", "token"])
+def test_the_actor_prefers_the_better_first_utterance(toy_policy, baseline):
+    torch.manual_seed(2)
+    learner = toy_learner(toy_policy, baseline=baseline, actor_lr=5e-4)
+    before = p_good(learner.policy)
+    train_toy(learner, iterations=36, warmup=12, critic_steps=8, seed=2)
+    after_training = p_good(learner.policy)
+    assert before < 0.6 and after_training > 0.8 and after_training > before + 0.25
+
+
+def toy_batch(n=8, rewards=None, dones=None, truncateds=None):
+    obs = [START] * (n // 2) + [after("red")] * (n - n // 2)
+    acts = ["red"] * (n // 2) + ["go"] * (n - n // 2)
+    nxt = [after("red")] * (n // 2) + [after("red") + "go\n"] * (n - n // 2)
+    zeros = np.zeros(n, dtype=np.float32)
+    return Batch(obs, acts, zeros if rewards is None else rewards, nxt, zeros if dones is None else dones,
+                 zeros if truncateds is None else truncateds)
+
+
+def test_targets_move_only_by_polyak_steps(toy_policy):
+    learner = toy_learner(toy_policy, tau=0.25)
+    assert not any(p.requires_grad for p in learner.target_critic.parameters())
+    for p in learner.target_critic.parameters():  # make the target differ from the online critic
+        p.data.add_(0.01)
+    old_target = [p.detach().clone() for p in learner.target_critic.parameters()]
+    learner.critic_step(toy_batch())
+    online = [p.detach() for p in learner.critic.parameters()]
+    for new, old, o in zip(learner.target_critic.parameters(), old_target, online):
+        torch.testing.assert_close(new, 0.75 * old + 0.25 * o)
+    # an actor step changes the policy only, never the critics
+    critic_before = [p.detach().clone() for p in learner.critic.parameters()]
+    target_before = [p.detach().clone() for p in learner.target_critic.parameters()]
+    learner.actor_step([START] * 4)
+    assert all(torch.equal(a, b) for a, b in zip(critic_before, learner.critic.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(target_before, learner.target_critic.parameters()))
+
+
+def test_polyak_update_checks_tau(toy_policy):
+    learner = toy_learner(toy_policy)
+    with pytest.raises(ValueError, match="tau"):
+        polyak_update(learner.target_critic, learner.critic, 1.5)
+
+
+def test_v_target_uses_freshly_sampled_policy_actions(toy_policy, monkeypatch):
+    learner = toy_learner(toy_policy)
+    calls = []
+    real_generate = learner.policy.generate
+
+    def spy(observations, temperature=None, greedy=False):
+        calls.append((list(observations), temperature, greedy))
+        return ["blue" if i % 2 else "red" for i in range(len(observations))]
+
+    monkeypatch.setattr(learner.policy, "generate", spy)
+    batch = toy_batch()
+    seen = {}
+    real_targets = learner.critic_targets
+
+    def record(b, sampled):
+        seen["sampled"] = sampled
+        seen["y"] = real_targets(b, sampled)
+        return seen["y"]
+
+    monkeypatch.setattr(learner, "critic_targets", record)
+    learner.critic_step(batch)
+    assert calls == [(batch.observations, 1.0, False)]  # one fresh sample per replayed state, at T = 1
+    assert seen["sampled"] == ["blue" if i % 2 else "red" for i in range(len(batch))]
+    monkeypatch.setattr(learner.policy, "generate", real_generate)
+    # y_V,i = Q̄_i(s, a') for the sampled a', not the buffer's action
+    target = copy.deepcopy(learner.target_critic)
+    learner2 = toy_learner(toy_policy)
+    learner2.target_critic = target
+    y = learner2.critic_targets(batch, seen["sampled"])
+    with torch.no_grad():
+        tq1, tq2 = target.q_values(batch.observations, seen["sampled"])
+        buffer_q1, _ = target.q_values(batch.observations, batch.actions)
+    torch.testing.assert_close(y["v1"], tq1)
+    torch.testing.assert_close(y["v2"], tq2)
+    assert not torch.allclose(y["v1"], buffer_q1)
+
+
+@pytest.mark.parametrize("bootstrap_truncated", [False, True])
+def test_q_target_is_r_plus_discounted_target_v(toy_policy, bootstrap_truncated):
+    learner = toy_learner(toy_policy, bootstrap_truncated=bootstrap_truncated)
+    rewards = np.array([0, 1, 0, 1, 0, 1, 0, 1], dtype=np.float32)
+    dones = np.array([0, 0, 1, 1, 0, 0, 0, 0], dtype=np.float32)
+    truncateds = np.array([0, 0, 0, 0, 1, 1, 0, 0], dtype=np.float32)
+    batch = toy_batch(8, rewards, dones, truncateds)
+    y = learner.critic_targets(batch, batch.actions)
+    with torch.no_grad():
+        tv1, tv2 = learner.target_critic.values(batch.next_observations)
+    keep = 1.0 - np.maximum(dones, 0 if bootstrap_truncated else truncateds)
+    keep = torch.as_tensor(keep)
+    torch.testing.assert_close(y["q1"], torch.as_tensor(rewards) + GAMMA * keep * tv1)
+    torch.testing.assert_close(y["q2"], torch.as_tensor(rewards) + GAMMA * keep * tv2)
+
+
+def test_the_advantage_uses_the_minimum_over_both_heads(toy_policy, monkeypatch):
+    learner = toy_learner(toy_policy)
+    q1, q2 = torch.tensor([1.0, -2.0, 3.0]), torch.tensor([2.0, -1.0, 0.5])
+    v1, v2 = torch.tensor([0.5, 0.0, 1.0]), torch.tensor([0.0, 0.5, 2.0])
+    monkeypatch.setattr(learner.critic, "forward", lambda obs, acts: (q1, q2, v1, v2))
+    est = learner.advantages(["a", "b", "c"], ["x", "y", "z"])
+    torch.testing.assert_close(est["advantage"], torch.tensor([1.0 - 0.0, -2.0 - 0.0, 0.5 - 1.0]))
+
+
+def test_the_encoder_reads_the_newest_tokens_and_ignores_padding(toy_policy):
+    enc = TextEncoder.offline_default(toy_policy.tokenizer, hidden_size=32, num_layers=1, num_heads=2, max_tokens=6)
+    long = "red blue " * 20 + "go go go"
+    ids, mask = enc.tokenize([long, "red"])
+    assert int(mask[0].sum()) == 6 and int(mask[1].sum()) >= 1
+    assert toy_policy.tokenizer.decode(ids[0][mask[0].bool()]).endswith("go go go")
+    with torch.no_grad():
+        alone = enc(["red"])
+        padded = enc(["red", "red blue red blue"])[:1]
+        empty = enc([""])
+    torch.testing.assert_close(alone, padded, atol=1e-5, rtol=1e-4)
+    assert torch.isfinite(empty).all()
+
+
+def test_config_presets_files_and_bad_values(tmp_path):
+    cpu = make_config("cpu", "archer/TwentyQuestions-v0")
+    assert cpu.preset == "cpu" and cpu.discount == 0.95 and cpu.critic_model is None
+    paper = make_config("paper", "archer/TwentyQuestions-v0")
+    assert (paper.policy_model, paper.critic_model, paper.batch_size, paper.critic_steps, paper.actor_steps) == (
+        "gpt2", "roberta-base", 256, 50, 3)
+    assert paper.actor_lr == 1e-6 and paper.critic_lr == 2e-5 and paper.rollouts_per_iteration == 128
+    assert make_config("paper", "archer/WebShop-v0").rollouts_per_iteration == 512
+    assert make_config("cpu", "archer/Detective-v0").discount == 0.98
+    assert make_config("cpu", "archer/WebShop-v0").discount == 0.9
+    (tmp_path / "c.json").write_text(json.dumps({"critic_steps": 7, "tau": 0.05}))
+    (tmp_path / "c.toml").write_text("critic_steps = 9\nbaseline = 'token'\n")
+    assert make_config(config_file=str(tmp_path / "c.json")).critic_steps == 7
+    from_toml = make_config(config_file=str(tmp_path / "c.toml"), critic_steps=11)
+    assert from_toml.critic_steps == 11 and from_toml.baseline == "token"  # overrides beat the file
+    with pytest.raises(ValueError, match="unknown preset"):
+        make_config("gpu")
+    with pytest.raises(ValueError, match="criticsteps"):
+        make_config(criticsteps=3)
+    with pytest.raises(ValueError, match="tau"):
+        make_config(tau=0.0)
+    with pytest.raises(ValueError, match="baseline"):
+        make_config(baseline="value")
+    with pytest.raises(FileNotFoundError, match="nope.json"):
+        make_config(config_file=str(tmp_path / "nope.json"))
+    (tmp_path / "bad.json").write_text("{critic_steps: 3")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        make_config(config_file=str(tmp_path / "bad.json"))
+
+
+TINY_RUN = dict(
+    behaviour_episodes=16, expert_episodes=8, bc_epochs=1, bc_batch_size=16, policy_layers=1, policy_width=32, policy_heads=2,
+    max_new_tokens=12, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32, critic_max_tokens=64,
+    rollouts_per_iteration=4, num_envs=4, batch_size=8, critic_steps=2, actor_steps=1, warmup_iterations=1,
+    eval_episodes=4, eval_every=2, checkpoint_every=1, max_minutes=None,
+)
+
+
+def test_a_run_on_twenty_questions_checkpoints_logs_and_resumes(tmp_path):
+    torch.set_num_threads(2)
+    out = tmp_path / "run"
+    cfg = make_config("cpu", "archer/TwentyQuestions-v0", out=str(out), iterations=2, **TINY_RUN)
+    first = train_archer(cfg)
+    assert first.iterations == 2 and first.trajectories >= 8
+    assert (out / "bc" / "config.json").is_file() and (out / "behaviour.jsonl").is_file()
+    assert (out / "eval" / "summary.json").is_file()
+    assert -20.0 <= first.final_eval["mean_return"] <= 0.0
+    assert set(first.timings) == {"rollout", "critic", "actor", "eval"} and first.timings["actor"] > 0
+    rows = [json.loads(line) for line in (out / "logs" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if r["critic_loss"] is not None] == [1, 2]
+    assert rows[1]["actor_loss"] is None and rows[2]["actor_loss"] is not None  # one warm-up iteration, critic only
+    assert rows[0]["trajectories"] == 0 and "eval_return" in rows[0]  # the BC start is evaluated first
+    buffered = len(torch.load(out / "checkpoint" / "training_state.pt", weights_only=False)["buffer"])
+    second = train_archer(make_config("cpu", "archer/TwentyQuestions-v0", out=str(out), iterations=3, **TINY_RUN))
+    assert second.iterations == 3 and second.trajectories > first.trajectories
+    state = torch.load(out / "checkpoint" / "training_state.pt", weights_only=False)
+    assert state["iteration"] == 3 and len(state["buffer"]) > buffered
+    rows = [json.loads(line) for line in (out / "logs" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if r["critic_loss"] is not None] == [1, 2, 3]
+    assert not any(p.name.startswith(".") for p in out.iterdir())  # no temporary directories left
+
+
+def test_bad_init_names_the_path(tmp_path):
+    cfg = make_config(out=str(tmp_path / "run"), init=str(tmp_path / "missing"), **TINY_RUN)
+    with pytest.raises(FileNotFoundError, match="missing"):
+        train_archer(cfg)
+
+
+def test_the_pipeline_writes_a_table_and_a_learning_curve(tmp_path):
+    from agents.pipeline import run_pipeline
+
+    torch.set_num_threads(2)
+    lines = []
+    out = tmp_path / "main"
+    payload = run_pipeline("archer/TwentyQuestions-v0", out=str(out), minutes=None, echo=lines.append,
+                           iterations=2, **{k: v for k, v in TINY_RUN.items() if k != "max_minutes"})
+    agents = [r["agent"] for r in payload["rows"]]
+    assert agents[0].startswith("behaviour policy") and agents[1] == "BC" and agents[2].startswith("ArCHer")
+    assert payload["rows"][3]["greedy"]["mean_return"] > -10  # the scripted expert
+    table = (out / "results.md").read_text()
+    assert table.count("\n| ") == 5 and "expert" in table  # header + 4 agents
+    assert (out / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((out / "results.json").read_text())["trajectories"] == payload["trajectories"]
+    assert any("test return" in line for line in lines)
+
+
+def test_the_cli_trains_archer_and_reports_bad_settings(tmp_path):
+    from click.testing import CliRunner
+
+    from archer_envs.cli import main
+
+    runner = CliRunner()
+    bad = runner.invoke(main, ["train", "archer", "--env", "archer/TwentyQuestions-v0", "--set", "critic_stepz=3"])
+    assert bad.exit_code != 0 and "critic_stepz" in bad.output
+    bad = runner.invoke(main, ["train", "archer", "--env", "archer/TwentyQuestions-v0", "--set", "tau"])
+    assert bad.exit_code != 0 and "key=value" in bad.output
+    bad = runner.invoke(main, ["train", "archer", "--env", "archer/Nope-v0"])
+    assert bad.exit_code != 0 and "Nope" in bad.output

@@ -1,4 +1,4 @@
-"""archer-gym agents: language-model policies, offline data, behaviour cloning, evaluation.
+"""archer-gym agents: language-model policies, offline data, behaviour cloning, ArCHer, evaluation.
 
 An agent is anything with ``act(observations: list[str]) -> list[str]``: the envs' scripted
 players, :class:`ChatAgent` (a prompted chat model through the ``openai`` client) and
@@ -6,6 +6,7 @@ players, :class:`ChatAgent` (a prompted chat model through the ``openai`` client
 """
 
 from agents.agent_registry import make_agent
+from agents.archer import ArcherConfig, ArcherResult, make_config, train_archer
 from agents.bc import BCConfig, BCResult, train_bc
 from agents.buffer import Batch, ReplayBuffer, Transition
 from agents.chat_agent import ChatAgent
@@ -17,6 +18,7 @@ from agents.rollout import Rollout, RolloutCollector
 from agents.seeding import seed_everything
 
 __all__ = [
+    "ArcherConfig", "ArcherResult", "make_config", "train_archer",
     "BCConfig", "BCResult", "Batch", "ChatAgent", "EvalResult", "MetricLogger", "ReplayBuffer", "Rollout",
     "RolloutCollector", "Transition", "episode_secrets", "evaluate", "generate_dataset", "load_checkpoint",
     "load_dataset", "make_agent", "save_checkpoint", "seed_everything", "train_bc", "transitions",

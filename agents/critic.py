@@ -46,7 +46,8 @@ class TextEncoder(nn.Module):
     the mean.
     """
 
-    def __init__(self, model: nn.Module, tokenizer, max_tokens: int = 256, pooling: str = "mean") -> None:
+    def __init__(self, model: nn.Module, tokenizer, max_tokens: int = 256, pooling: str = "mean",
+                 chunk_size: int = 16) -> None:
         super().__init__()
         if pooling not in ("mean", "cls"):
             raise ValueError(f"pooling must be 'mean' or 'cls', got {pooling!r}")
@@ -58,6 +59,7 @@ class TextEncoder(nn.Module):
         self.tokenizer = tokenizer
         self.max_tokens = max_tokens
         self.pooling = pooling
+        self.chunk_size = max(1, int(chunk_size))
         self.hidden_size = int(model.config.hidden_size)
         # Special tokens the tokenizer adds around a text (RoBERTa's <s> ... </s>); none for ours.
         with_special = tokenizer("a", add_special_tokens=True)["input_ids"]
@@ -134,7 +136,18 @@ class TextEncoder(nn.Module):
         return input_ids.to(self.device), mask.to(self.device)
 
     def forward(self, texts: Sequence[str]) -> torch.Tensor:
-        """[B, hidden_size] embeddings."""
+        """[B, hidden_size] embeddings. Texts are encoded in chunks of ``chunk_size`` similar lengths
+        (sorted by length, so that short texts are not padded to the longest one of the batch)."""
+        texts = list(texts)
+        if len(texts) <= self.chunk_size:
+            return self._encode(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts = [self._encode([texts[i] for i in order[k : k + self.chunk_size]])
+                 for k in range(0, len(order), self.chunk_size)]
+        out = torch.cat(parts)
+        return out[torch.as_tensor(order, device=out.device).argsort()]
+
+    def _encode(self, texts: list[str]) -> torch.Tensor:
         input_ids, mask = self.tokenize(texts)
         # RoBERTa derives position ids from pad tokens; give them explicitly so a visible pad (an
         # empty text) is still position 0 and padding never shifts a text.

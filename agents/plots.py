@@ -5,7 +5,8 @@
 
 x: trajectories collected by the RL algorithm; y: mean return. The training episodes' return
 (sampled policy, train split; a moving average over ``window`` iterations) is a line, the test-split
-evaluations are markers, and ``references`` are dashed horizontal lines.
+evaluations are markers, ``references`` are dashed horizontal lines, and a dotted vertical line marks
+the first actor update (the end of the critic-only warm-up).
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def plot_learning_curve(metrics: str | os.PathLike, out: str | os.PathLike, refe
         ax.plot(xs, smooth, color="tab:blue", linewidth=2, label=f"train episodes (moving mean of {window})")
     if evals:
         ax.plot([x for x, _ in evals], [y for _, y in evals], "o-", color="tab:red", label="test split evaluation")
+    actor_start = next((r["trajectories"] for r in rows if _number(r.get("actor_loss")) is not None), None)
+    if actor_start is not None:
+        ax.axvline(actor_start, color="black", linestyle=":", linewidth=1, label="actor starts (end of warm-up)")
     colors = ["tab:gray", "tab:green", "tab:purple", "tab:orange", "tab:brown"]
     for (name, value), color in zip((references or {}).items(), colors * 4):
         ax.axhline(value, linestyle="--", color=color, linewidth=1.2, label=f"{name} ({value:.2f})")

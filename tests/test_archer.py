@@ -257,6 +257,8 @@ def test_a_run_on_twenty_questions_checkpoints_logs_and_resumes(tmp_path):
     assert rows[1]["actor_loss"] is None and rows[2]["actor_loss"] is not None  # one warm-up iteration, critic only
     assert rows[0]["trajectories"] == 0 and "eval_return" in rows[0]  # the BC start is evaluated first
     buffered = len(torch.load(out / "checkpoint" / "training_state.pt", weights_only=False)["buffer"])
+    behaviour_turns = sum(len(json.loads(line)["turns"]) for line in (out / "behaviour.jsonl").read_text().splitlines())
+    assert buffered >= behaviour_turns + 8  # prefilled with the behaviour data, then the rollouts
     second = train_archer(make_config("cpu", "archer/TwentyQuestions-v0", out=str(out), iterations=3, **TINY_RUN))
     assert second.iterations == 3 and second.trajectories > first.trajectories
     state = torch.load(out / "checkpoint" / "training_state.pt", weights_only=False)
@@ -302,3 +304,25 @@ def test_the_cli_trains_archer_and_reports_bad_settings(tmp_path):
     assert bad.exit_code != 0 and "key=value" in bad.output
     bad = runner.invoke(main, ["train", "archer", "--env", "archer/Nope-v0"])
     assert bad.exit_code != 0 and "Nope" in bad.output
+
+
+def test_chunked_encoding_matches_one_batch(toy_policy):
+    enc = TextEncoder.offline_default(toy_policy.tokenizer, hidden_size=32, num_layers=1, num_heads=2, max_tokens=64)
+    texts = [("red blue " * (i % 7)) + "go" for i in range(11)]
+    with torch.no_grad():
+        enc.chunk_size = 100
+        whole = enc(texts)
+        enc.chunk_size = 3
+        chunked = enc(texts)
+    torch.testing.assert_close(whole, chunked, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("center", [True, False])
+def test_centred_advantages_cancel_a_shared_bias(toy_policy, monkeypatch, center):
+    learner = toy_learner(toy_policy, center_advantages=center)
+    shared = torch.full((6,), -0.5)
+    monkeypatch.setattr(learner, "advantages", lambda obs, acts: {"q": shared, "v": shared * 0, "advantage": shared})
+    before = [p.detach().clone() for p in learner.policy.parameters()]
+    learner.actor_step([START] * 6)
+    moved = any(not torch.equal(a, b) for a, b in zip(before, learner.policy.parameters()))
+    assert moved is not center  # a bias shared by the whole batch moves the policy only when not centred

@@ -42,11 +42,9 @@ def make_agent(spec: str, env_id: str, seed: int = 0):
             raise ValueError(f"agent spec {spec!r} names no model: expected 'chat:<model>[@<base_url>]'")
         return ChatAgent(model, base_url=base_url or None, env_id=env_id)
     elif os.path.isdir(spec):
-        from agents.checkpoint import is_checkpoint, load_checkpoint
-        from agents.lm_policy import LMPolicy
+        from agents.checkpoint import load_policy
 
-        # a training checkpoint (policy/ + config + state) or a bare policy / model directory
-        agent = load_checkpoint(spec)[0] if is_checkpoint(spec) else LMPolicy.from_pretrained(spec)
+        agent = load_policy(spec)  # a training checkpoint or a bare policy / model directory
         agent.temperature = 0.0  # greedy for evaluation, as the paper evaluates
         description = f"LMPolicy checkpoint {os.path.abspath(spec)}"
     else:

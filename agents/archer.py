@@ -409,7 +409,7 @@ def bc_start(cfg: ArcherConfig, log=None) -> Path:
     ``behaviour_episodes`` episodes of the ``behaviour_policy`` plus ``expert_episodes`` of the
     scripted expert, all on the train split (``out/behaviour.jsonl``)."""
     from agents.bc import BCConfig, train_bc
-    from agents.checkpoint import is_checkpoint
+    from agents.checkpoint import is_checkpoint, load_training_state
 
     if cfg.init is not None:
         if not Path(cfg.init).is_dir():
@@ -422,12 +422,8 @@ def bc_start(cfg: ArcherConfig, log=None) -> Path:
         lr=cfg.bc_lr, seed=cfg.seed, init=cfg.policy_model, n_layer=cfg.policy_layers, n_embd=cfg.policy_width,
         n_head=cfg.policy_heads, max_new_tokens=cfg.max_new_tokens, device=cfg.device,
     )
-    if is_checkpoint(bc_dir):
-        from agents.checkpoint import load_checkpoint
-
-        state = load_checkpoint(bc_dir, device="cpu")[2]
-        if state.get("epoch", 0) >= cfg.bc_epochs:
-            return bc_dir
+    if is_checkpoint(bc_dir) and load_training_state(bc_dir).get("epoch", 0) >= cfg.bc_epochs:
+        return bc_dir
     if not Path(bc_cfg.dataset).is_file():
         make_behaviour_data(cfg, bc_cfg.dataset)
     train_bc(bc_cfg, progress=sys.stderr.isatty(), log=log)
@@ -452,20 +448,24 @@ def _peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def evaluate_policy(policy, cfg: ArcherConfig, out_dir: str | Path | None = None, name: str = "archer"):
-    """The shared harness on the test split at ``eval_temperature``."""
+def evaluate_agent(agent, cfg: ArcherConfig, out_dir: str | Path | None = None):
+    """The shared harness on the run's test episode list (``eval_episodes``, ``seed``)."""
     from agents.evaluate import evaluate
 
-    agent = Sampler(policy, cfg.eval_temperature, name=name)
     return evaluate(agent, cfg.env_id, split="test", episodes=cfg.eval_episodes, seed=cfg.seed,
                     out_dir=out_dir, batch_size=cfg.num_envs)
+
+
+def evaluate_policy(policy, cfg: ArcherConfig, out_dir: str | Path | None = None, name: str = "archer"):
+    """:func:`evaluate_agent` for ``policy`` sampled at ``eval_temperature``."""
+    return evaluate_agent(Sampler(policy, cfg.eval_temperature, name=name), cfg, out_dir)
 
 
 def train_archer(cfg: ArcherConfig, log=None, progress: bool = False) -> ArcherResult:
     """Run (or resume) ArCHer as configured; see the module docstring. ``log(step, **metrics)`` gets
     one call per iteration (e.g. a :class:`~agents.logger.MetricLogger`'s ``log``); the same rows are
     always written to ``out/logs/metrics.jsonl`` and ``.csv``."""
-    from agents.checkpoint import is_checkpoint, load_checkpoint, save_checkpoint
+    from agents.checkpoint import is_checkpoint, load_checkpoint, load_policy, save_checkpoint
     from agents.logger import MetricLogger
     from agents.rollout import RolloutCollector
     from agents.seeding import seed_everything
@@ -479,11 +479,7 @@ def train_archer(cfg: ArcherConfig, log=None, progress: bool = False) -> ArcherR
         policy, _, state = load_checkpoint(ckpt, device=cfg.device)
         _truncate_logs(out / LOG_DIR, state["iteration"])
     else:
-        policy = load_checkpoint(bc_dir, device=cfg.device)[0] if is_checkpoint(bc_dir) else None
-        if policy is None:
-            from agents.lm_policy import LMPolicy
-
-            policy = LMPolicy.from_pretrained(str(bc_dir), device=cfg.device)
+        policy = load_policy(bc_dir, device=cfg.device)
         state = {"iteration": 0, "trajectories": 0, "seconds": 0.0, "timings": {}, "buffer": []}
     policy.max_new_tokens = cfg.max_new_tokens
     policy.model.eval()
@@ -525,14 +521,24 @@ def train_archer(cfg: ArcherConfig, log=None, progress: bool = False) -> ArcherR
 
         bar = tqdm(total=cfg.iterations, initial=iteration, desc="ArCHer", unit="it")
     with MetricLogger(out / LOG_DIR, console=False) as logger, collector:
-        if iteration == 0 and last_eval is None:
-            t = time.perf_counter()
-            last_eval = evaluate_policy(policy, cfg).summary
-            timings["eval"] += time.perf_counter() - t
-            row = {"trajectories": 0, "eval_return": last_eval["mean_return"], "eval_success": last_eval["success_rate"]}
-            logger.log(0, **_row(row))
+        def emit(step: int, row: dict[str, Any]) -> None:
+            logger.log(step, **_row(row))
             if log is not None:
-                log(0, **row)
+                log(step, **row)
+
+        def run_eval(row: dict[str, Any], out_dir: Path | None = None) -> dict[str, Any]:
+            """Evaluate, add the time to ``timings`` and the scores to ``row``; returns the summary."""
+            t = time.perf_counter()
+            summary = evaluate_policy(policy, cfg, out_dir=out_dir).summary
+            row["eval_s"] = time.perf_counter() - t
+            timings["eval"] += row["eval_s"]
+            row.update(eval_return=summary["mean_return"], eval_success=summary["success_rate"])
+            return summary
+
+        if iteration == 0 and last_eval is None:
+            row = {"trajectories": 0}
+            last_eval = run_eval(row)
+            emit(0, row)
         while iteration < cfg.iterations and not out_of_time():
             row: dict[str, Any] = {}
             t = time.perf_counter()
@@ -558,29 +564,17 @@ def train_archer(cfg: ArcherConfig, log=None, progress: bool = False) -> ArcherR
                 timings["actor"] += row["actor_s"]
                 row.update(_mean_stats(actor_stats))
             if cfg.eval_every and iteration % cfg.eval_every == 0:
-                t = time.perf_counter()
-                last_eval = evaluate_policy(policy, cfg).summary
-                row["eval_s"] = time.perf_counter() - t
-                timings["eval"] += row["eval_s"]
-                row.update(eval_return=last_eval["mean_return"], eval_success=last_eval["success_rate"])
+                last_eval = run_eval(row)
             row.update(elapsed_s=elapsed_before + time.perf_counter() - start, peak_memory_mb=_peak_memory_mb())
-            logger.log(iteration, **_row(row))
-            if log is not None:
-                log(iteration, **row)
+            emit(iteration, row)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(ret=f"{summary['mean_return']:.2f}", traj=trajectories)
             if iteration % cfg.checkpoint_every == 0:
                 save()
-        t = time.perf_counter()
-        final = evaluate_policy(policy, cfg, out_dir=out / "eval")
-        timings["eval"] += time.perf_counter() - t
-        last_eval = {**final.summary, "iteration": iteration}
-        row = {"trajectories": trajectories, "eval_return": last_eval["mean_return"],
-               "eval_success": last_eval["success_rate"], "final": True}
-        logger.log(iteration, **_row(row))
-        if log is not None:
-            log(iteration, **row)
+        row = {"trajectories": trajectories, "final": True}
+        last_eval = {**run_eval(row, out_dir=out / "eval"), "iteration": iteration}
+        emit(iteration, row)
         save()
     if bar is not None:
         bar.close()
@@ -632,5 +626,5 @@ def _mean_stats(rows: list[dict[str, float]]) -> dict[str, float]:
 
 __all__ = [
     "ArcherConfig", "ArcherLearner", "ArcherResult", "DEFAULT_GAMMA", "ENV_GAMMA", "PRESETS", "Sampler", "bc_start",
-    "evaluate_policy", "make_config", "make_critic", "train_archer",
+    "evaluate_agent", "evaluate_policy", "make_config", "make_critic", "train_archer",
 ]

@@ -58,9 +58,25 @@ def load_checkpoint(path: str | os.PathLike, device: str | None = None):
         config = json.loads((path / CONFIG_FILE).read_text())
     except json.JSONDecodeError as err:
         raise ValueError(f"checkpoint {path}: {CONFIG_FILE} is corrupt ({err})") from err
-    try:
-        state = torch.load(path / STATE_FILE, map_location="cpu", weights_only=False)
-    except Exception as err:  # torch raises several types for a damaged file
-        raise ValueError(f"checkpoint {path}: {STATE_FILE} is corrupt ({err})") from err
+    state = load_training_state(path)
     policy = LMPolicy.from_pretrained(str(path / POLICY_DIR), device=device)
     return policy, config, state
+
+
+def load_training_state(path: str | os.PathLike) -> dict[str, Any]:
+    """Only ``training_state.pt`` (counters, optimizer and RNG states): no model is loaded."""
+    path = Path(path)
+    if not (path / STATE_FILE).is_file():
+        raise FileNotFoundError(f"checkpoint {path} is incomplete: {STATE_FILE} is missing")
+    try:
+        return torch.load(path / STATE_FILE, map_location="cpu", weights_only=False)
+    except Exception as err:  # torch raises several types for a damaged file
+        raise ValueError(f"checkpoint {path}: {STATE_FILE} is corrupt ({err})") from err
+
+
+def load_policy(path: str | os.PathLike, device: str | None = None):
+    """The LMPolicy in a training checkpoint (``policy/`` + config + state) or a bare policy / model
+    directory (``LMPolicy.from_pretrained``)."""
+    from agents.lm_policy import LMPolicy
+
+    return load_checkpoint(path, device=device)[0] if is_checkpoint(path) else LMPolicy.from_pretrained(str(path), device=device)

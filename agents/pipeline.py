@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from agents.archer import ArcherConfig, Sampler, make_config, train_archer
+from agents.archer import ArcherConfig, Sampler, evaluate_agent, make_config, train_archer
 
 RESULTS_JSON, RESULTS_MD, CURVE_PNG = "results.json", "results.md", "learning_curve.png"
 
@@ -52,8 +52,7 @@ def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/mai
                  echo: Callable[[str], None] = print, **overrides: Any) -> dict[str, Any]:
     """Run (or resume) the pipeline; returns what ``results.json`` holds."""
     from agents.agent_registry import make_agent
-    from agents.checkpoint import load_checkpoint
-    from agents.evaluate import evaluate
+    from agents.checkpoint import load_policy
     from agents.plots import plot_learning_curve
 
     cfg: ArcherConfig = make_config(preset, env_id, config_file=config_file, out=out, max_minutes=minutes, **overrides)
@@ -70,11 +69,10 @@ def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/mai
     result = train_archer(cfg, log=progress)
 
     def score(agent, tag: str) -> dict[str, Any]:
-        return _scores(evaluate(agent, env_id, split="test", episodes=cfg.eval_episodes, seed=cfg.seed,
-                                out_dir=out_dir / "eval-all" / tag, batch_size=cfg.num_envs).summary)
+        return _scores(evaluate_agent(agent, cfg, out_dir=out_dir / "eval-all" / tag).summary)
 
-    bc_policy = load_checkpoint(result.bc_checkpoint, device=cfg.device)[0]
-    archer_policy = load_checkpoint(result.checkpoint, device=cfg.device)[0]
+    bc_policy = load_policy(result.bc_checkpoint, device=cfg.device)
+    archer_policy = load_policy(result.checkpoint, device=cfg.device)
     rows = [
         {"agent": f"behaviour policy ({cfg.behaviour_policy})",
          "sampled": score(make_agent(cfg.behaviour_policy, env_id, seed=cfg.seed), "behaviour"), "greedy": None},

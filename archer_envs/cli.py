@@ -16,18 +16,14 @@ from pathlib import Path
 import click
 
 
-def _parse_options(pairs: tuple[str, ...]) -> dict:
-    """KEY=VALUE pairs; VALUE is read as JSON when it parses (numbers, true/false), else a string."""
-    out = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--oracle-option")
-        key, value = pair.split("=", 1)
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
+def _parse_options(pairs: tuple[str, ...], param_hint: str = "--oracle-option") -> dict:
+    """KEY=VALUE pairs (:func:`archer_envs.core.parse_key_values`); a malformed one is a usage error."""
+    from archer_envs.core import parse_key_values
+
+    try:
+        return parse_key_values(pairs)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint=param_hint) from err
 
 
 def _oracle_kwargs(oracle: str, oracle_options: tuple[str, ...]) -> dict:
@@ -266,20 +262,6 @@ def train_bc_command(dataset, out, top_fraction, epochs, batch_size, lr, seed, i
     )
 
 
-def _parse_settings(settings: tuple[str, ...]) -> dict:
-    """``key=value`` pairs; values are read as JSON when they parse (numbers, true, null), else strings."""
-    out = {}
-    for item in settings:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{item!r} is not key=value", param_hint="--set")
-        try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip()] = value
-    return out
-
-
 @train.command("archer")
 @click.option("--env", "env_id", required=True, metavar="ID", help="Environment id (see `archer envs`).")
 @click.option("--preset", default="cpu", show_default=True, type=click.Choice(["cpu", "paper"]),
@@ -299,7 +281,7 @@ def train_archer_command(env_id, preset, config_file, out, init, max_minutes, it
     _check_env_id(env_id)
     from agents.archer import make_config, train_archer
 
-    overrides = _parse_settings(settings)
+    overrides = _parse_options(settings, "--set")
     for key, value in (("init", init), ("max_minutes", max_minutes), ("iterations", iterations), ("seed", seed)):
         if value is not None:
             overrides[key] = value
@@ -353,7 +335,7 @@ def pipeline_command(env_id, out, minutes, preset, config_file, settings) -> Non
 
     try:
         run_pipeline(env_id, out=out, preset=preset, minutes=minutes, config_file=config_file, echo=click.echo,
-                     **_parse_settings(settings))
+                     **_parse_options(settings, "--set"))
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise click.UsageError(str(err)) from err
 

@@ -11,6 +11,7 @@ single env, the vector env and the multi-agent versions all run the same code.
 
 from __future__ import annotations
 
+import json
 import string
 import unicodedata
 from abc import ABC, abstractmethod
@@ -162,6 +163,21 @@ def check_render_mode(render_mode: str | None, modes: tuple[str, ...] = ("ansi",
     if render_mode is not None and render_mode not in modes:
         raise ValueError(f"unknown render_mode {render_mode!r}: expected None or one of {', '.join(modes)}")
     return render_mode
+
+
+def parse_key_values(pairs: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` strings (command-line options) as a dict; a value is read as JSON when it parses
+    (numbers, true/false, null, lists), else kept as a string."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{pair!r} is not key=value")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
 
 
 def positive_int(name: str, value: object) -> int:

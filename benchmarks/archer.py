@@ -11,7 +11,6 @@ curve (test-split evaluations against trajectories collected), the time split of
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -28,14 +27,12 @@ def main() -> None:
     args = parser.parse_args()
     from agents.pipeline import run_pipeline
     from agents.plots import read_metrics
+    from archer_envs.core import parse_key_values
 
-    overrides = {}
-    for item in args.settings:
-        key, _, value = item.partition("=")
-        try:
-            overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key] = value
+    try:
+        overrides = parse_key_values(args.settings)
+    except ValueError as err:
+        parser.error(str(err))
     payload = run_pipeline(args.env, out=args.out, preset=args.preset, minutes=args.minutes, **overrides)
     rows = read_metrics(Path(args.out) / "logs" / "metrics.jsonl")
     print("\nlearning curve (test split, sampled at T = 1):")

@@ -199,7 +199,7 @@ def test_make_agent_loads_a_checkpoint_directory_lazily(tmp_path, monkeypatch):
 
     class FakePolicy:
         @classmethod
-        def from_pretrained(cls, path):
+        def from_pretrained(cls, path, device=None):
             loaded.append(path)
             return cls()
 

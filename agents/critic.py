@@ -17,10 +17,17 @@ from __future__ import annotations
 
 import copy
 import inspect
+import time
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
+
+from agents.buffer import Batch, ReplayBuffer
 
 
 # Encoders that number positions from pad_token_id + 1 (fairseq's convention).
@@ -211,3 +218,158 @@ def polyak_update(target: nn.Module, online: nn.Module, tau: float) -> None:
         t.lerp_(o, tau)
     for t, o in zip(target.buffers(), online.buffers()):
         t.copy_(o)
+
+
+# --- learning the critic (shared by ArCHer and CHAI) ----------------------------------------------
+@dataclass
+class CriticConfig:
+    """The critic's fields, mixed into the configs of the algorithms that learn one (ArCHer, CHAI)."""
+
+    critic_model: str | None = None  # None = small RoBERTa from config on the policy's tokenizer; "roberta-base"
+    critic_layers: int = 2  # small RoBERTa from config: layers, width, heads
+    critic_width: int = 128
+    critic_heads: int = 4
+    critic_max_tokens: int = 256  # tokens of a text the critic reads (the newest ones)
+    critic_pooling: str = "mean"  # "mean" over tokens, or "cls" (first token, for roberta-base)
+    critic_mlp_hidden: int = 256  # width of the Q and V heads
+    critic_mlp_layers: int = 2  # hidden layers of the Q and V heads
+    buffer_size: int = 30_000  # replay buffer capacity (utterance transitions)
+    batch_size: int = 64  # transitions per critic step
+    critic_steps: int = 20  # critic gradient steps per iteration
+    tau: float = 0.1  # Polyak rate of the target critic
+    critic_lr: float = 3e-4
+    bootstrap_truncated: bool = False  # bootstrap from s' when the env's turn limit cut the episode
+    prefill_buffer: bool = True  # start the replay buffer with the behaviour data (ours; see agents/archer.py)
+
+    def critic_checks(self) -> dict[str, bool]:
+        return {
+            "buffer_size": self.buffer_size >= 1, "batch_size": self.batch_size >= 1, "critic_steps": self.critic_steps >= 0,
+            "tau": 0.0 < self.tau <= 1.0, "critic_lr": self.critic_lr > 0, "critic_max_tokens": self.critic_max_tokens >= 1,
+            "critic_pooling": self.critic_pooling in ("mean", "cls"),
+        }
+
+
+def make_critic(cfg: CriticConfig, policy) -> DoubleCritic:
+    """The config's critic: roberta-base (or any encoder) by name, else a small RoBERTa from config
+    that reads text with the policy's tokenizer."""
+    if cfg.critic_model is not None:
+        encoder = TextEncoder.from_pretrained(cfg.critic_model, max_tokens=cfg.critic_max_tokens, pooling=cfg.critic_pooling)
+    else:
+        encoder = TextEncoder.offline_default(
+            policy.tokenizer, hidden_size=cfg.critic_width, num_layers=cfg.critic_layers, num_heads=cfg.critic_heads,
+            max_tokens=cfg.critic_max_tokens, seed=cfg.seed + 1, pooling=cfg.critic_pooling,
+        )
+    return DoubleCritic(encoder, mlp_hidden=cfg.critic_mlp_hidden, mlp_layers=cfg.critic_mlp_layers)
+
+
+class CriticLearner:
+    """The double critic, its target copy, its optimizer and its replay buffer, and the TD step
+    (ArCHer §4, the "high level"). With target networks Q̄_i, V̄_i (Polyak averages, rate τ):
+
+        y_Q,i = r + γ (1 − d) V̄_i(s')        Q_i(s, a) → y_Q,i    (i = 1, 2)
+        y_V,i = Q̄_i(s, a')                   V_i(s)    → y_V,i
+        θ̄ ← (1 − τ) θ̄ + τ θ   after every critic gradient step
+
+    ``a'`` comes from :meth:`sample_actions`: a fresh sample of the policy for ArCHer, the best of k
+    samples for CHAI (which overrides it).
+    """
+
+    def __init__(self, policy, critic: DoubleCritic, cfg) -> None:
+        self.policy = policy
+        self.critic = critic.to(policy.device)
+        self.target_critic = self.critic.target_copy()
+        self.cfg = cfg
+        self.gamma = cfg.discount
+        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr)
+        self.buffer = ReplayBuffer(cfg.buffer_size, seed=cfg.seed)
+
+    def sample_actions(self, observations: list[str]) -> list[str]:
+        """a' ~ π(· | s) at the training temperature (no gradient)."""
+        return self.policy.generate(observations, temperature=self.cfg.temperature)
+
+    def prefill(self) -> int:
+        """Add the behaviour data (``cfg.behaviour_path``) to the replay buffer; returns how many
+        transitions. Warns, and adds nothing, when there is no such file."""
+        from agents.data import load_dataset, transitions
+
+        path = self.cfg.behaviour_path
+        if not path.is_file():
+            warnings.warn(f"prefill_buffer is set but there is no behaviour data at {path}: the buffer starts empty",
+                          stacklevel=2)
+            return 0
+        items = list(transitions(load_dataset(path)))
+        self.buffer.extend(items)
+        return len(items)
+
+    def not_done(self, batch: Batch) -> torch.Tensor:
+        """1 − d: 0 where the episode terminated (and where it was truncated, unless bootstrap_truncated)."""
+        ended = batch.dones if self.cfg.bootstrap_truncated else np.maximum(batch.dones, batch.truncateds)
+        return torch.as_tensor(1.0 - ended, dtype=torch.float32, device=self.policy.device)
+
+    @torch.no_grad()
+    def advantages(self, observations: list[str], actions: list[str]) -> dict[str, torch.Tensor]:
+        """min(Q1, Q2)(s, a), min(V1, V2)(s) and their difference A(s, a), from the online critic."""
+        q1, q2, v1, v2 = self.critic(observations, actions)
+        q, v = torch.minimum(q1, q2), torch.minimum(v1, v2)
+        return {"q": q, "v": v, "advantage": q - v}
+
+    def critic_targets(self, batch: Batch, sampled_actions: list[str]) -> dict[str, torch.Tensor]:
+        """y_Q,i = r + γ(1 − d) V̄_i(s') and y_V,i = Q̄_i(s, a') (a' = ``sampled_actions``), no gradient."""
+        device = self.policy.device
+        with torch.no_grad():
+            h_obs = self.target_critic.encoder(batch.observations)
+            tq1, tq2 = self.target_critic.q_values(batch.observations, sampled_actions, h_obs)
+            tv1, tv2 = self.target_critic.values(batch.next_observations)
+            r = torch.as_tensor(batch.rewards, dtype=torch.float32, device=device)
+            not_done = self.not_done(batch)
+            return {
+                "q1": r + self.gamma * not_done * tv1, "q2": r + self.gamma * not_done * tv2,
+                "v1": tq1, "v2": tq2,
+            }
+
+    def critic_step(self, batch: Batch) -> dict[str, float]:
+        """One gradient step on L_critic = Σ_i MSE(Q_i, y_Q,i) + MSE(V_i, y_V,i), then one Polyak step."""
+        sampled = self.sample_actions(batch.observations)
+        y = self.critic_targets(batch, sampled)
+        q1, q2, v1, v2 = self.critic(batch.observations, batch.actions)
+        mse = nn.functional.mse_loss
+        q_loss = mse(q1, y["q1"]) + mse(q2, y["q2"])
+        v_loss = mse(v1, y["v1"]) + mse(v2, y["v2"])
+        loss = q_loss + v_loss
+        self.critic_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.critic.parameters(), self.cfg.grad_clip)
+        self.critic_optimizer.step()
+        polyak_update(self.target_critic, self.critic, self.cfg.tau)
+        return {
+            "critic_loss": float(loss.detach()), "q_loss": float(q_loss.detach()), "v_loss": float(v_loss.detach()),
+            "q_mean": float(torch.minimum(q1, q2).mean().detach()), "v_mean": float(torch.minimum(v1, v2).mean().detach()),
+            "critic_grad_norm": float(grad_norm),
+        }
+
+    def train_critic(self, rollout) -> dict[str, float]:
+        """Add ``rollout``'s transitions to the buffer, take ``critic_steps`` steps; the mean metrics,
+        the buffer size and ``critic_s``."""
+        self.buffer.extend(rollout.transitions)
+        t = time.perf_counter()
+        stats = [self.critic_step(self.buffer.sample(self.cfg.batch_size)) for _ in range(self.cfg.critic_steps)]
+        out = {k: float(np.mean([s[k] for s in stats])) for k in stats[0]} if stats else {}
+        return {**out, "buffer": len(self.buffer), "critic_s": time.perf_counter() - t}
+
+    CRITIC_COLUMNS = ("buffer", "critic_loss", "q_loss", "v_loss", "q_mean", "v_mean", "critic_grad_norm")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "critic": self.critic.state_dict(), "target_critic": self.target_critic.state_dict(),
+            "critic_optimizer": self.critic_optimizer.state_dict(), "buffer": list(self.buffer),
+            "buffer_rng": self.buffer.rng.bit_generator.state,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.critic.load_state_dict(state["critic"])
+        self.target_critic.load_state_dict(state["target_critic"])
+        self.critic_optimizer.load_state_dict(state["critic_optimizer"])
+        self.buffer.clear()
+        self.buffer.extend(state.get("buffer", []))
+        if "buffer_rng" in state:
+            self.buffer.rng.bit_generator.state = state["buffer_rng"]

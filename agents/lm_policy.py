@@ -33,6 +33,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import torch
 
@@ -370,19 +371,27 @@ class LMPolicy(torch.nn.Module):
         Prompts are left-truncated to ``max_context_tokens`` (as in generation), and further if the
         prompt and action together exceed the model's length.
         """
-        observations, actions = list(observations), list(actions)
-        if len(observations) != len(actions):
-            raise ValueError(f"log_probs got {len(observations)} observations but {len(actions)} actions")
         if reduction not in ("sum", "none"):
             raise ValueError(f"reduction must be 'sum' or 'none', got {reduction!r}")
         if hidden_states and reduction != "none":
             raise ValueError("hidden_states=True needs reduction='none' (the states are per token)")
+        scores = self.score(observations, actions, hidden_states=hidden_states)
+        if reduction == "sum":
+            return scores.logprobs.sum(-1)
+        out = (scores.logprobs, scores.mask)
+        return out + (scores.hidden,) if hidden_states else out
+
+    def score(self, observations: Sequence[str], actions: Sequence[str], hidden_states: bool = True,
+              entropy: bool = False) -> TokenScores:
+        """Per-token scores of ``action + "\\n"`` given each observation, differentiable (see
+        :class:`TokenScores`; the layout is that of ``log_probs(..., reduction="none")``)."""
+        observations, actions = list(observations), list(actions)
+        if len(observations) != len(actions):
+            raise ValueError(f"log_probs got {len(observations)} observations but {len(actions)} actions")
         if not observations:
-            empty = torch.zeros(0, device=self.device)
-            if reduction == "sum":
-                return empty
-            out = (empty.view(0, 0), empty.view(0, 0).bool())
-            return out + (empty.view(0, 0, 0),) if hidden_states else out
+            empty = torch.zeros(0, 0, device=self.device)
+            return TokenScores(empty, empty.bool(), empty.unsqueeze(-1) if hidden_states else None,
+                               empty if entropy else None)
         for action in actions:
             if "\n" in action:
                 raise ValueError(f"action {action!r} contains a newline: utterances are single lines")
@@ -411,19 +420,35 @@ class LMPolicy(torch.nn.Module):
         output = self.model(**kwargs, output_hidden_states=hidden_states)
         logits = output.logits[:, -(t_max + 1) : -1]
         targets = input_ids[:, -t_max:]
-        logp = torch.log_softmax(logits.float(), dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        log_dist = torch.log_softmax(logits.float(), dim=-1)
+        logp = log_dist.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         # Sequences end together (left padding): action i is the last lengths[i] columns. Left-align it.
         cols = torch.arange(t_max, device=self.device)
         index = (cols.unsqueeze(0) + (t_max - lengths).unsqueeze(1)).clamp(max=t_max - 1)
         mask = cols.unsqueeze(0) < lengths.unsqueeze(1)
-        token_logprobs = torch.where(mask, logp.gather(1, index), torch.zeros_like(logp))
+
+        def aligned(values: torch.Tensor) -> torch.Tensor:
+            return torch.where(mask, values.gather(1, index), torch.zeros_like(values))
+
+        hidden = ent = None
         if hidden_states:
             states = output.hidden_states[-1][:, -(t_max + 1) : -1]
             states = states.gather(1, index.unsqueeze(-1).expand(-1, -1, states.shape[-1]))
-            return token_logprobs, mask, states * mask.unsqueeze(-1)
-        if reduction == "none":
-            return token_logprobs, mask
-        return token_logprobs.sum(-1)
+            hidden = states * mask.unsqueeze(-1)
+        if entropy:
+            ent = aligned(-(log_dist.exp() * log_dist).sum(-1))
+        return TokenScores(aligned(logp), mask, hidden, ent)
+
+
+@dataclass
+class TokenScores:
+    """What :meth:`LMPolicy.score` returns: [B, T] tensors with each action's tokens (the closing
+    newline last) left-aligned, zero where ``mask`` is false."""
+
+    logprobs: torch.Tensor  # log π(a^h | s, a^{1:h−1})
+    mask: torch.Tensor  # true on the action's tokens
+    hidden: torch.Tensor | None  # [B, T, H] last-layer state at the position predicting token h
+    entropy: torch.Tensor | None  # entropy of π(· | s, a^{1:h−1}) over the whole vocabulary
 
 
 def _looks_like_path(name: str) -> bool:

@@ -256,13 +256,13 @@ def test_a_run_on_twenty_questions_checkpoints_logs_and_resumes(tmp_path):
     assert [r["step"] for r in rows if r["critic_loss"] is not None] == [1, 2]
     assert rows[1]["actor_loss"] is None and rows[2]["actor_loss"] is not None  # one warm-up iteration, critic only
     assert rows[0]["trajectories"] == 0 and "eval_return" in rows[0]  # the BC start is evaluated first
-    buffered = len(torch.load(out / "checkpoint" / "training_state.pt", weights_only=False)["buffer"])
+    buffered = len(torch.load(out / "checkpoint" / "training_state.pt", weights_only=False)["learner"]["buffer"])
     behaviour_turns = sum(len(json.loads(line)["turns"]) for line in (out / "behaviour.jsonl").read_text().splitlines())
     assert buffered >= behaviour_turns + 8  # prefilled with the behaviour data, then the rollouts
     second = train_archer(make_config("cpu", "archer/TwentyQuestions-v0", out=str(out), iterations=3, **TINY_RUN))
     assert second.iterations == 3 and second.trajectories > first.trajectories
     state = torch.load(out / "checkpoint" / "training_state.pt", weights_only=False)
-    assert state["iteration"] == 3 and len(state["buffer"]) > buffered
+    assert state["iteration"] == 3 and len(state["learner"]["buffer"]) > buffered
     rows = [json.loads(line) for line in (out / "logs" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows if r["critic_loss"] is not None] == [1, 2, 3]
     assert not any(p.name.startswith(".") for p in out.iterdir())  # no temporary directories left

@@ -1,0 +1,401 @@
+"""What every online algorithm shares: the run config, the BC start, and the training loop.
+
+ArCHer, PPO, online filtered BC and CHAI differ only in what they learn from a batch of fresh
+trajectories. Everything else is here, once:
+
+    RunConfig        the fields every algorithm has (env, seeds, BC start, budget, evaluation, checkpoints)
+    build_config     preset → config file (JSON/TOML) → overrides, unknown fields named in the error
+    bc_start         the behaviour-cloning checkpoint all algorithms start from (made when missing)
+    run_training     collect → ``learner.update(rollout)`` → evaluate / log / checkpoint, resumable
+
+A learner (:class:`Learner`) owns the policy being trained and whatever else it learns (critics, a
+value head, a replay or trajectory buffer); :func:`run_training` owns the envs, the budget (iterations,
+wall time, trajectories), the test-split evaluations through the shared harness, the metrics log
+(``out/logs/metrics.jsonl|csv``: one row per iteration, the same columns for every algorithm plus the
+algorithm's own) and atomic checkpoints (``out/checkpoint``) from which a run resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+# Discount per env (ArCHer's hyperparameter table); every other env uses DEFAULT_GAMMA.
+DEFAULT_GAMMA = 0.95
+ENV_GAMMA = {"archer/Detective-v0": 0.98, "archer/JerichoDetective-v0": 0.98, "archer/WebShop-v0": 0.9}
+
+CHECKPOINT_DIR, LOG_DIR, BC_DIR, BEHAVIOUR_FILE, EVAL_DIR = "checkpoint", "logs", "bc", "behaviour.jsonl", "eval"
+
+
+@dataclass
+class RunConfig:
+    """The fields every online algorithm has. Algorithm configs subclass it (``ArcherConfig``, ...)."""
+
+    env_id: str = "archer/TwentyQuestions-v0"
+    out: str = "runs/run"  # run directory: checkpoint/, logs/, bc/ (when made here), eval/
+    preset: str = "cpu"
+    seed: int = 0
+    device: str | None = None  # default: CUDA when present
+    # --- starting policy (behaviour cloning, shared by all algorithms) -------------------------
+    init: str | None = None  # a BC checkpoint / policy dir; None: make one (behaviour data + BC) in out/bc
+    behaviour_data: str | None = None  # behaviour dataset (JSONL); None: out/behaviour.jsonl, made when missing
+    behaviour_policy: str = "noisy"  # scripted player whose episodes the BC start is trained on
+    behaviour_episodes: int = 250  # episodes of behaviour data (train split)
+    expert_episodes: int = 508  # scripted-expert episodes mixed into that data (LMRL-Gym's data mix good and poor play)
+    bc_epochs: int = 10
+    bc_lr: float = 1e-3
+    bc_batch_size: int = 64
+    policy_model: str | None = None  # BC's initial model: None = small GPT-2 from config; "gpt2", a path, ...
+    policy_layers: int = 2  # small GPT-2 from config: layers, width, heads
+    policy_width: int = 128
+    policy_heads: int = 4
+    max_new_tokens: int = 32  # longest utterance
+    # --- budget and acting ---------------------------------------------------------------------
+    iterations: int = 1000  # at most this many iterations (max_minutes / max_trajectories may stop earlier)
+    max_minutes: float | None = 30.0  # wall-time budget of the RL phase (None: no limit)
+    max_trajectories: int | None = None  # stop once this many trajectories were collected (None: no limit)
+    rollouts_per_iteration: int = 32  # trajectories collected per iteration
+    num_envs: int = 32  # episodes played side by side while collecting
+    gamma: float | None = None  # discount; None: per env (0.95; Detective 0.98; WebShop 0.9)
+    temperature: float = 1.0  # sampling temperature of rollouts
+    grad_clip: float = 1.0  # max gradient norm of every update
+    # --- evaluation, logging, checkpoints ------------------------------------------------------
+    eval_every: int = 10  # evaluate on the test split every this many iterations (0: only at the end)
+    eval_episodes: int | None = 62  # test episodes per evaluation (None: every test secret once)
+    eval_temperature: float = 1.0  # 0: greedy
+    checkpoint_every: int = 5  # iterations between checkpoints (and one at the end)
+    extra: dict = field(default_factory=dict)  # free-form notes saved with the run
+
+    def checks(self) -> dict[str, bool]:
+        """Field name → whether its value is valid; subclasses add their own fields."""
+        return {
+            "iterations": self.iterations >= 1, "rollouts_per_iteration": self.rollouts_per_iteration >= 1,
+            "num_envs": self.num_envs >= 1, "grad_clip": self.grad_clip > 0,
+            "temperature": self.temperature > 0, "eval_temperature": self.eval_temperature >= 0,
+            "eval_every": self.eval_every >= 0, "checkpoint_every": self.checkpoint_every >= 1,
+            "behaviour_episodes": self.behaviour_episodes >= 1, "expert_episodes": self.expert_episodes >= 0,
+            "bc_epochs": self.bc_epochs >= 1, "max_new_tokens": self.max_new_tokens >= 1,
+            "gamma": self.gamma is None or 0.0 <= self.gamma <= 1.0,
+            "max_minutes": self.max_minutes is None or self.max_minutes > 0,
+            "max_trajectories": self.max_trajectories is None or self.max_trajectories >= 1,
+        }
+
+    def __post_init__(self) -> None:
+        bad = [k for k, ok in self.checks().items() if not ok]
+        if bad:
+            raise ValueError(f"invalid {type(self).__name__}: " + ", ".join(f"{k}={getattr(self, k)!r}" for k in bad))
+
+    @property
+    def discount(self) -> float:
+        return float(self.gamma) if self.gamma is not None else ENV_GAMMA.get(self.env_id, DEFAULT_GAMMA)
+
+    @property
+    def behaviour_path(self) -> Path:
+        return Path(self.behaviour_data) if self.behaviour_data else Path(self.out) / BEHAVIOUR_FILE
+
+
+def build_config(cls: type, presets: dict[str, dict[str, Any]], env_overrides: dict[tuple[str, str], dict[str, Any]],
+                 preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0", config_file: str | None = None,
+                 **overrides: Any):
+    """``cls`` with the preset's fields for ``env_id``, then ``config_file``'s (JSON or TOML), then
+    ``overrides``. Unknown preset or field names raise ValueError naming them."""
+    if preset not in presets:
+        raise ValueError(f"unknown preset {preset!r}: expected one of {', '.join(presets)}")
+    values: dict[str, Any] = {**presets[preset], **env_overrides.get((preset, env_id), {})}
+    if config_file is not None:
+        values.update(read_config_file(config_file))
+    values.update(overrides)
+    values.setdefault("env_id", env_id)
+    values["preset"] = preset
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} field(s): {', '.join(unknown)} (see {cls.__module__}.{cls.__name__})")
+    return cls(**values)
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The object of config fields in a JSON or TOML (by suffix) file."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    try:
+        data = tomllib.loads(p.read_text()) if p.suffix == ".toml" else json.loads(p.read_text())
+    except (ValueError, tomllib.TOMLDecodeError) as err:
+        raise ValueError(f"config file {path} is not valid {'TOML' if p.suffix == '.toml' else 'JSON'}: {err}") from err
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {path} must hold an object of config fields, got {type(data).__name__}")
+    return data
+
+
+class Sampler:
+    """An agent that samples from an :class:`~agents.lm_policy.LMPolicy` at a fixed temperature
+    (greedy at 0), without changing the policy's own setting."""
+
+    def __init__(self, policy, temperature: float, name: str | None = None) -> None:
+        self.policy = policy
+        self.temperature = float(temperature)
+        self.name = name
+
+    @property
+    def tokens_generated(self) -> int:
+        return self.policy.tokens_generated
+
+    def act(self, observations: list[str]) -> list[str]:
+        if self.temperature == 0:
+            return self.policy.generate(observations, greedy=True)
+        return self.policy.generate(observations, temperature=self.temperature)
+
+
+# --- the starting policy --------------------------------------------------------------------------
+def bc_start(cfg: RunConfig, log=None) -> Path:
+    """The BC checkpoint every algorithm starts from: ``cfg.init``, else ``out/bc``, made when missing
+    from ``behaviour_episodes`` episodes of the ``behaviour_policy`` plus ``expert_episodes`` of the
+    scripted expert, all on the train split (``cfg.behaviour_path``)."""
+    from agents.bc import BCConfig, train_bc
+    from agents.checkpoint import is_checkpoint, load_training_state
+
+    if cfg.init is not None:
+        if not Path(cfg.init).is_dir():
+            raise FileNotFoundError(f"init {cfg.init!r}: no such checkpoint directory")
+        return Path(cfg.init)
+    bc_dir = Path(cfg.out) / BC_DIR
+    bc_cfg = BCConfig(
+        dataset=str(cfg.behaviour_path), out=str(bc_dir), epochs=cfg.bc_epochs, batch_size=cfg.bc_batch_size,
+        lr=cfg.bc_lr, seed=cfg.seed, init=cfg.policy_model, n_layer=cfg.policy_layers, n_embd=cfg.policy_width,
+        n_head=cfg.policy_heads, max_new_tokens=cfg.max_new_tokens, device=cfg.device,
+    )
+    if is_checkpoint(bc_dir) and load_training_state(bc_dir).get("epoch", 0) >= cfg.bc_epochs:
+        return bc_dir
+    if not cfg.behaviour_path.is_file():
+        make_behaviour_data(cfg, cfg.behaviour_path)
+    train_bc(bc_cfg, progress=sys.stderr.isatty(), log=log)
+    return bc_dir
+
+
+def make_behaviour_data(cfg: RunConfig, path: str | Path) -> list:
+    """Write the behaviour dataset (JSONL, written whole then renamed) and return its trajectories."""
+    from agents.data import generate_dataset
+    from agents.evaluate import write_atomic
+
+    trajectories = generate_dataset(cfg.env_id, policy=cfg.behaviour_policy, episodes=cfg.behaviour_episodes,
+                                    split="train", seed=cfg.seed)
+    if cfg.expert_episodes:
+        trajectories += generate_dataset(cfg.env_id, policy="expert", episodes=cfg.expert_episodes, split="train",
+                                         seed=cfg.seed)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, (json.dumps(t.to_json()) + "\n" for t in trajectories))
+    return trajectories
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+def evaluate_agent(agent, cfg: RunConfig, out_dir: str | Path | None = None):
+    """The shared harness on the run's test episode list (``eval_episodes``, ``seed``)."""
+    from agents.evaluate import evaluate
+
+    return evaluate(agent, cfg.env_id, split="test", episodes=cfg.eval_episodes, seed=cfg.seed,
+                    out_dir=out_dir, batch_size=cfg.num_envs)
+
+
+def evaluate_policy(policy, cfg: RunConfig, out_dir: str | Path | None = None, name: str = "policy"):
+    """:func:`evaluate_agent` for ``policy`` sampled at ``eval_temperature``."""
+    return evaluate_agent(Sampler(policy, cfg.eval_temperature, name=name), cfg, out_dir)
+
+
+# --- the loop -------------------------------------------------------------------------------------
+class Learner(Protocol):
+    """What :func:`run_training` drives. ``update`` returns metrics for the log row, including the
+    seconds it spent in ``critic_s`` / ``actor_s`` (whichever apply)."""
+
+    policy: Any  # the LMPolicy being trained (saved in the checkpoint)
+    metric_columns: tuple[str, ...]  # the algorithm's own columns of the metrics log
+
+    def acting_agent(self) -> Any: ...  # what collects the rollouts
+
+    def evaluation_agent(self) -> Any: ...  # what the test split evaluates
+
+    def update(self, rollout, iteration: int) -> dict[str, float]: ...  # iteration counts from 1
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+# A learner factory: (policy, cfg, saved learner state or None for a fresh run) -> Learner.
+LearnerFactory = Callable[[Any, RunConfig, "dict[str, Any] | None"], Learner]
+
+COMMON_COLUMNS = ("trajectories", "train_return", "train_success", "train_length", "eval_return", "eval_success")
+TIMING_COLUMNS = ("rollout_s", "critic_s", "actor_s", "eval_s", "elapsed_s", "peak_memory_mb", "final")
+TIMINGS = ("rollout", "critic", "actor", "eval")
+
+
+@dataclass
+class TrainResult:
+    checkpoint: Path
+    iterations: int
+    trajectories: int  # trajectories collected by the algorithm (behaviour data excluded)
+    seconds: float  # wall time of the RL phase (over all resumes)
+    final_eval: dict[str, Any]  # the test-split summary of the final agent
+    bc_checkpoint: Path
+    timings: dict[str, float]  # seconds spent in rollout / critic / actor / eval over the run
+    peak_memory_mb: float
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=None,
+                 progress: bool = False) -> TrainResult:
+    """Run (or resume) one algorithm as configured. Each iteration: collect
+    ``rollouts_per_iteration`` trajectories with ``learner.acting_agent()`` → ``learner.update`` →
+    evaluate every ``eval_every`` iterations → log → checkpoint every ``checkpoint_every``. Stops at
+    ``iterations``, ``max_minutes`` or ``max_trajectories``, whichever first, then evaluates the
+    final agent into ``out/eval``. ``log(step, **row)`` gets every row of the metrics log."""
+    from agents.checkpoint import is_checkpoint, load_checkpoint, load_policy, save_checkpoint
+    from agents.logger import MetricLogger
+    from agents.rollout import RolloutCollector
+    from agents.seeding import seed_everything
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    seed_everything(cfg.seed)
+    ckpt = out / CHECKPOINT_DIR
+    bc_dir = bc_start(cfg)
+    if is_checkpoint(ckpt):
+        policy, _, state = load_checkpoint(ckpt, device=cfg.device)
+        truncate_logs(out / LOG_DIR, state["iteration"])
+    else:
+        policy = load_policy(bc_dir, device=cfg.device)
+        state = {"iteration": 0, "trajectories": 0, "seconds": 0.0, "timings": {}}
+    policy.max_new_tokens = cfg.max_new_tokens
+    policy.model.eval()
+    learner = build_learner(policy, cfg, state.get("learner"))
+    columns = COMMON_COLUMNS + tuple(c for c in learner.metric_columns if c not in COMMON_COLUMNS) + TIMING_COLUMNS
+    timings = {k: float(state["timings"].get(k, 0.0)) for k in TIMINGS}
+    # A resumed run restarts the env stream from a seed derived from its iteration: reproducible,
+    # though not bit-identical to an uninterrupted run.
+    collector = RolloutCollector(cfg.env_id, num_envs=cfg.num_envs, split="train",
+                                 seed=cfg.seed + 1000 * state["iteration"])
+    iteration, trajectories, elapsed_before = state["iteration"], state["trajectories"], state["seconds"]
+    start = time.perf_counter()
+    last_eval: dict[str, Any] | None = state.get("last_eval")
+
+    def save() -> None:
+        state.update(iteration=iteration, trajectories=trajectories, timings=timings, last_eval=last_eval,
+                     seconds=elapsed_before + time.perf_counter() - start, learner=learner.state_dict())
+        save_checkpoint(ckpt, policy, asdict(cfg), state)
+
+    def budget_left() -> bool:
+        if iteration >= cfg.iterations:
+            return False
+        if cfg.max_trajectories is not None and trajectories >= cfg.max_trajectories:
+            return False
+        return cfg.max_minutes is None or elapsed_before + time.perf_counter() - start < 60.0 * cfg.max_minutes
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.iterations, initial=iteration, desc=name, unit="it")
+    with MetricLogger(out / LOG_DIR, console=False) as logger, collector:
+        def emit(step: int, row: dict[str, Any]) -> None:
+            unknown = set(row) - set(columns)
+            if unknown:
+                raise KeyError(f"{name} metrics {sorted(unknown)} are not among the log's columns")
+            logger.log(step, **{k: row.get(k) for k in columns})
+            if log is not None:
+                log(step, **row)
+
+        def run_eval(row: dict[str, Any], out_dir: Path | None = None) -> dict[str, Any]:
+            """Evaluate, add the time to ``timings`` and the scores to ``row``; returns the summary."""
+            t = time.perf_counter()
+            summary = evaluate_agent(learner.evaluation_agent(), cfg, out_dir=out_dir).summary
+            row["eval_s"] = time.perf_counter() - t
+            timings["eval"] += row["eval_s"]
+            row.update(eval_return=summary["mean_return"], eval_success=summary["success_rate"])
+            return summary
+
+        if iteration == 0 and last_eval is None:
+            row = {"trajectories": 0}
+            last_eval = run_eval(row)
+            emit(0, row)
+        while budget_left():
+            row: dict[str, Any] = {}
+            t = time.perf_counter()
+            rollout = collector.collect(learner.acting_agent(), num_episodes=cfg.rollouts_per_iteration)
+            trajectories += len(rollout.episodes)
+            row["rollout_s"] = time.perf_counter() - t
+            summary = rollout.summary()
+            row.update(trajectories=trajectories, train_return=summary["mean_return"],
+                       train_success=summary["success_rate"], train_length=summary["mean_length"])
+            iteration += 1
+            row.update(learner.update(rollout, iteration))
+            for key in ("rollout", "critic", "actor"):
+                timings[key] += float(row.get(f"{key}_s") or 0.0)
+            if cfg.eval_every and iteration % cfg.eval_every == 0:
+                last_eval = run_eval(row)
+            row.update(elapsed_s=elapsed_before + time.perf_counter() - start, peak_memory_mb=peak_memory_mb())
+            emit(iteration, row)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(ret=f"{summary['mean_return']:.2f}", traj=trajectories)
+            if iteration % cfg.checkpoint_every == 0:
+                save()
+        row = {"trajectories": trajectories, "final": True}
+        last_eval = {**run_eval(row, out_dir=out / EVAL_DIR), "iteration": iteration}
+        emit(iteration, row)
+        save()
+    if bar is not None:
+        bar.close()
+    return TrainResult(ckpt, iteration, trajectories, state["seconds"], last_eval, bc_dir, dict(timings),
+                       peak_memory_mb())
+
+
+def truncate_logs(log_dir: Path, iteration: int) -> None:
+    """Drop log rows of iterations after the checkpoint a run resumes from (they are redone), so the
+    learning curve has one row per iteration."""
+    from agents.evaluate import write_atomic
+
+    for name in ("metrics.jsonl", "metrics.csv"):
+        path = log_dir / name
+        if not path.is_file():
+            continue
+        lines = path.read_text().splitlines(keepends=True)
+        if name.endswith(".jsonl"):
+            kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= iteration]
+        else:
+            header = lines[:1]
+            rows = [line for line in lines[1:] if line.strip()]
+            kept = header + [line for line in rows if int(float(line.split(",", 1)[0])) <= iteration]
+        if len(kept) != len(lines):
+            write_atomic(path, kept)
+
+
+def mean_stats(rows: list[dict[str, float]]) -> dict[str, float]:
+    """The mean of each key over a list of per-step metric dicts ({} for no steps)."""
+    if not rows:
+        return {}
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """(fn(), seconds it took)."""
+    t = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - t
+
+
+__all__ = [
+    "DEFAULT_GAMMA", "ENV_GAMMA", "Learner", "RunConfig", "Sampler", "TrainResult", "bc_start", "build_config",
+    "evaluate_agent", "evaluate_policy", "make_behaviour_data", "mean_stats", "read_config_file", "run_training",
+    "timed",
+]

@@ -55,3 +55,32 @@ def register() -> str:
     if ENV_ID not in gym.registry:
         gym.register(ENV_ID, entry_point=TwoStepEnv)
     return ENV_ID
+
+
+def cloned_policy(seed: int = 0, steps: int = 150):
+    """A tiny LM behaviour-cloned on the toy's utterances: 'red' or 'blue' about half and half at the
+    first turn, then 'go'. The starting policy of the learning tests."""
+    import torch
+
+    from agents.lm_policy import LMPolicy
+
+    texts = [START, after("red"), after("blue"), "red\n", "blue\n", "go\n"] * 5
+    policy = LMPolicy.offline_default(texts, seed=seed, n_layer=1, n_embd=32, n_head=2, vocab_size=300, max_new_tokens=4)
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(policy.parameters(), 3e-3)
+    pairs = [(START, "red"), (START, "blue"), (after("red"), "go"), (after("blue"), "go")]
+    for _ in range(steps):
+        loss = -policy.log_probs([o for o, _ in pairs], [a for _, a in pairs]).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    policy.model.eval()
+    return policy
+
+
+def p_good(policy) -> float:
+    """π(red | start): the probability of the better first utterance."""
+    import torch
+
+    with torch.no_grad():
+        return float(policy.log_probs([START], [GOOD]).exp())

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import numpy as np
+import torch
 
 # Discount per env (ArCHer's hyperparameter table); every other env uses DEFAULT_GAMMA.
 DEFAULT_GAMMA = 0.95
@@ -318,7 +319,11 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
         def run_eval(row: dict[str, Any], out_dir: Path | None = None) -> dict[str, Any]:
             """Evaluate, add the time to ``timings`` and the scores to ``row``; returns the summary."""
             t = time.perf_counter()
-            summary = evaluate_agent(learner.evaluation_agent(), cfg, out_dir=out_dir).summary
+            # Sampling noise of the evaluation from its own seed: two algorithms evaluating the same
+            # policy get the same score, and evaluating does not shift the training's random stream.
+            with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))):
+                torch.manual_seed(cfg.seed)
+                summary = evaluate_agent(learner.evaluation_agent(), cfg, out_dir=out_dir).summary
             row["eval_s"] = time.perf_counter() - t
             timings["eval"] += row["eval_s"]
             row.update(eval_return=summary["mean_return"], eval_success=summary["success_rate"])

@@ -262,60 +262,82 @@ def train_bc_command(dataset, out, top_fraction, epochs, batch_size, lr, seed, i
     )
 
 
-@train.command("archer")
-@click.option("--env", "env_id", required=True, metavar="ID", help="Environment id (see `archer envs`).")
-@click.option("--preset", default="cpu", show_default=True, type=click.Choice(["cpu", "paper"]),
-              help="cpu: small models, minutes on a laptop; paper: gpt2 + roberta-base with the paper's table.")
-@click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
-              help="JSON or TOML file of ArcherConfig fields (applied over the preset).")
-@click.option("--out", default=None, type=click.Path(file_okay=False),
-              help="Run directory (resumed if it holds a checkpoint) [default: runs/archer-<env>].")
-@click.option("--init", default=None, help="BC checkpoint to start from [default: made from behaviour data in OUT/bc].")
-@click.option("--minutes", "max_minutes", type=float, default=None, help="Wall-time budget of the RL phase.")
-@click.option("--iterations", type=click.IntRange(min=1), default=None)
-@click.option("--seed", type=int, default=None)
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Any ArcherConfig field, e.g. --set critic_steps=20.")
-def train_archer_command(env_id, preset, config_file, out, init, max_minutes, iterations, seed, settings) -> None:
-    """ArCHer (Zhou et al. 2024): an utterance-level double critic and a token-level policy gradient,
-    starting from behaviour cloning. Logs a learning curve to OUT/logs and evaluates on the test split."""
-    _check_env_id(env_id)
-    from agents.archer import make_config, train_archer
+def _train_command(name: str) -> None:
+    """Register ``archer train NAME`` for one online algorithm of agents.algorithms."""
+    from agents.algorithms import get_algorithm
 
-    overrides = _parse_options(settings, "--set")
-    for key, value in (("init", init), ("max_minutes", max_minutes), ("iterations", iterations), ("seed", seed)):
-        if value is not None:
-            overrides[key] = value
-    overrides.setdefault("out", out or f"runs/archer-{env_id.split('/')[-1].lower()}")
-    try:
-        cfg = make_config(preset, env_id, config_file=config_file, **overrides)
-    except (ValueError, TypeError, FileNotFoundError) as err:
-        raise click.UsageError(str(err)) from err
+    algo = get_algorithm(name)
 
-    def echo(step, **row):
-        if "critic_loss" in row:
-            parts = [f"iter {step:4d}", f"traj {row['trajectories']:6d}", f"train return {row['train_return']:7.2f}",
-                     f"critic loss {row['critic_loss']:.4f}"]
-            if "actor_loss" in row:
-                parts.append(f"adv {row['advantage_mean']:+.3f}")
-            if "eval_return" in row:
-                parts.append(f"TEST return {row['eval_return']:.2f}")
-            parts.append(f"{row['rollout_s']:.1f}/{row['critic_s']:.1f}/{row.get('actor_s', 0.0):.1f} s")
-            click.echo("  ".join(parts))
-        elif "eval_return" in row:
-            click.echo(f"iter {step:4d}  test return {row['eval_return']:.2f}  success {row['eval_success']:.3f}")
+    @train.command(name, help=_TRAIN_HELP[name])
+    @click.option("--env", "env_id", required=True, metavar="ID", help="Environment id (see `archer envs`).")
+    @click.option("--preset", default="cpu", show_default=True, type=click.Choice(["cpu", "paper"]),
+                  help="cpu: small models, minutes on a laptop; paper: gpt2 (+ roberta-base) at the paper's scale.")
+    @click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
+                  help="JSON or TOML file of config fields (applied over the preset).")
+    @click.option("--out", default=None, type=click.Path(file_okay=False),
+                  help=f"Run directory (resumed if it holds a checkpoint) [default: runs/{name}-<env>].")
+    @click.option("--init", default=None, help="BC checkpoint to start from [default: made from behaviour data in OUT/bc].")
+    @click.option("--minutes", "max_minutes", type=float, default=None, help="Wall-time budget of the RL phase.")
+    @click.option("--iterations", type=click.IntRange(min=1), default=None)
+    @click.option("--trajectories", "max_trajectories", type=click.IntRange(min=1), default=None,
+                  help="Stop once this many trajectories were collected.")
+    @click.option("--seed", type=int, default=None)
+    @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Any config field, e.g. --set critic_steps=20.")
+    def command(env_id, preset, config_file, out, init, max_minutes, iterations, max_trajectories, seed, settings) -> None:
+        _check_env_id(env_id)
+        overrides = _parse_options(settings, "--set")
+        for key, value in (("init", init), ("max_minutes", max_minutes), ("iterations", iterations),
+                           ("max_trajectories", max_trajectories), ("seed", seed)):
+            if value is not None:
+                overrides[key] = value
+        overrides.setdefault("out", out or f"runs/{name}-{env_id.split('/')[-1].lower()}")
+        try:
+            cfg = algo.make_config(preset, env_id, config_file=config_file, **overrides)
+        except (ValueError, TypeError, FileNotFoundError) as err:
+            raise click.UsageError(str(err)) from err
+        try:
+            result = algo.train(cfg, log=_echo_row)
+        except (ValueError, FileNotFoundError) as err:
+            raise click.UsageError(str(err)) from err
+        e, t = result.final_eval, result.timings
+        click.echo(
+            f"{algo.label} on {env_id}: {result.iterations} iterations, {result.trajectories} trajectories, "
+            f"{result.seconds / 60:.1f} min (rollout {t['rollout']:.0f} s, critic {t['critic']:.0f} s, actor "
+            f"{t['actor']:.0f} s, eval {t['eval']:.0f} s), peak memory {result.peak_memory_mb:.0f} MB\n"
+            f"  test return {e['mean_return']:.2f}, success {e['success_rate']:.3f}; checkpoint {result.checkpoint}"
+        )
 
-    try:
-        result = train_archer(cfg, log=echo)
-    except (ValueError, FileNotFoundError) as err:
-        raise click.UsageError(str(err)) from err
-    e = result.final_eval
-    t = result.timings
-    click.echo(
-        f"ArCHer on {env_id}: {result.iterations} iterations, {result.trajectories} trajectories, "
-        f"{result.seconds / 60:.1f} min (rollout {t['rollout']:.0f} s, critic {t['critic']:.0f} s, actor "
-        f"{t['actor']:.0f} s, eval {t['eval']:.0f} s), peak memory {result.peak_memory_mb:.0f} MB\n"
-        f"  test return {e['mean_return']:.2f}, success {e['success_rate']:.3f}; checkpoint {result.checkpoint}"
-    )
+
+_TRAIN_HELP = {
+    "archer": "ArCHer (Zhou et al. 2024): an utterance-level double critic and a token-level policy gradient, "
+              "starting from behaviour cloning. Logs a learning curve to OUT/logs and evaluates on the test split.",
+    "ppo": "Token-level PPO (every token an action; GAE over the episode's tokens; clipped ratio, value head, "
+           "entropy bonus, optional KL to the start), from the same BC start as ArCHer.",
+    "filtered_bc": "Online filtered BC: behaviour cloning on the trajectories at or above the 90th percentile of "
+                   "return among all collected so far, from the same BC start as ArCHer.",
+    "chai": "CHAI (Verma et al. 2022, online): the frozen BC policy samples k utterances, ArCHer's double critic "
+            "picks the best.",
+}
+
+
+def _echo_row(step, **row) -> None:
+    """One console line per training iteration (and per evaluation)."""
+    if "rollout_s" in row:
+        parts = [f"iter {step:4d}", f"traj {row['trajectories']:6d}", f"train return {row['train_return']:7.2f}"]
+        for key, label in (("critic_loss", "critic loss"), ("policy_loss", "policy loss"), ("value_loss", "value loss"),
+                           ("bc_loss", "bc loss"), ("advantage_mean", "adv")):
+            if row.get(key) is not None:
+                parts.append(f"{label} {row[key]:.4f}")
+        if row.get("eval_return") is not None:
+            parts.append(f"TEST return {row['eval_return']:.2f}")
+        parts.append(f"{row['rollout_s']:.1f}/{row.get('critic_s', 0.0):.1f}/{row.get('actor_s', 0.0):.1f} s")
+        click.echo("  ".join(parts))
+    elif "eval_return" in row:
+        click.echo(f"iter {step:4d}  test return {row['eval_return']:.2f}  success {row['eval_success']:.3f}")
+
+
+for _name in ("archer", "ppo", "filtered_bc", "chai"):
+    _train_command(_name)
 
 
 @main.command("pipeline")
@@ -336,6 +358,40 @@ def pipeline_command(env_id, out, minutes, preset, config_file, settings) -> Non
     try:
         run_pipeline(env_id, out=out, preset=preset, minutes=minutes, config_file=config_file, echo=click.echo,
                      **_parse_options(settings, "--set"))
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        raise click.UsageError(str(err)) from err
+
+
+@main.command("compare")
+@click.option("--env", "env_id", default="archer/TwentyQuestions-v0", show_default=True, metavar="ID")
+@click.option("--algos", default="archer,ppo,filtered_bc,chai", show_default=True,
+              help="Comma-separated algorithms: archer, ppo, filtered_bc, chai.")
+@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True, help="Seeds 0..N-1 per algorithm.")
+@click.option("--budget", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Trajectories each run may collect.")
+@click.option("--out", default=None, type=click.Path(file_okay=False),
+              help="Output directory (a re-run resumes it) [default: runs/compare-<env>].")
+@click.option("--preset", default="cpu", show_default=True, type=click.Choice(["cpu", "paper"]))
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Runs in parallel (worker processes; torch threads split between them).")
+@click.option("--config-dir", default=None, type=click.Path(file_okay=False, exists=True),
+              help="Folder of <env name>/<algo>.toml configs [default: baselines/configs].")
+@click.option("--threshold", "thresholds", type=float, multiple=True,
+              help="Test returns for the sample-efficiency table [default: BC start + 0.5/1/2, and the paper's].")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="A config field for every algorithm.")
+def compare_command(env_id, algos, seeds, budget, out, preset, jobs, config_dir, thresholds, settings) -> None:
+    """Run every algorithm with the same budget, seeds and BC start; write a results table (Markdown +
+    JSON), learning curves with a band over seeds, and the sample-efficiency table."""
+    _check_env_id(env_id)
+    from baselines.compare import CONFIG_DIR, compare
+
+    names = [a.strip() for a in algos.split(",") if a.strip()]
+    out = out or f"runs/compare-{env_id.split('/')[-1].lower()}"
+    command = " ".join(["archer", "compare", *sys.argv[2:]]) if len(sys.argv) > 1 and sys.argv[1] == "compare" else None
+    try:
+        compare(env_id, names, seeds=seeds, budget=budget, out=out, preset=preset, jobs=jobs,
+                config_dir=config_dir or CONFIG_DIR, thresholds=list(thresholds) or None, echo=click.echo,
+                command=command, **_parse_options(settings, "--set"))
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise click.UsageError(str(err)) from err
 

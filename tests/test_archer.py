@@ -13,9 +13,8 @@ import torch
 from agents.archer import ArcherLearner, Sampler, make_config, make_critic, train_archer
 from agents.buffer import Batch, ReplayBuffer
 from agents.critic import TextEncoder, polyak_update
-from agents.lm_policy import LMPolicy
 from agents.rollout import RolloutCollector
-from agents.toy import GOOD, START, after, register
+from agents.toy import GOOD, START, after, cloned_policy, p_good, register
 
 GAMMA = 0.9
 TOY = register()
@@ -26,23 +25,7 @@ TOY_CRITIC = dict(critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_h
 def toy_policy():
     """A tiny LM cloned on the toy's utterances: 'red' or 'blue' about half and half, then 'go'."""
     torch.set_num_threads(2)
-    texts = [START, after("red"), after("blue"), "red\n", "blue\n", "go\n"] * 5
-    policy = LMPolicy.offline_default(texts, seed=0, n_layer=1, n_embd=32, n_head=2, vocab_size=300, max_new_tokens=4)
-    torch.manual_seed(0)
-    opt = torch.optim.Adam(policy.parameters(), 3e-3)
-    pairs = [(START, "red"), (START, "blue"), (after("red"), "go"), (after("blue"), "go")]
-    for _ in range(150):
-        loss = -policy.log_probs([o for o, _ in pairs], [a for _, a in pairs]).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    policy.model.eval()
-    return policy
-
-
-def p_good(policy) -> float:
-    with torch.no_grad():
-        return float(policy.log_probs([START], [GOOD]).exp())
+    return cloned_policy()
 
 
 def toy_learner(policy, **overrides):

@@ -1,4 +1,5 @@
-"""archer-gym agents: language-model policies, offline data, behaviour cloning, ArCHer, evaluation.
+"""archer-gym agents: language-model policies, offline data, behaviour cloning, ArCHer and the
+baselines (PPO, online filtered BC, CHAI), evaluation.
 
 An agent is anything with ``act(observations: list[str]) -> list[str]``: the envs' scripted
 players, :class:`ChatAgent` (a prompted chat model through the ``openai`` client) and
@@ -6,7 +7,12 @@ players, :class:`ChatAgent` (a prompted chat model through the ``openai`` client
 """
 
 from agents.agent_registry import make_agent
+from agents.algorithms import ALGORITHMS, make_algorithm_config, train
 from agents.archer import ArcherConfig, ArcherResult, make_config, train_archer
+from agents.chai import CHAIConfig, train_chai
+from agents.filtered_bc import FilteredBCConfig, train_filtered_bc
+from agents.ppo import PPOConfig, train_ppo
+from agents.training import RunConfig, TrainResult
 from agents.bc import BCConfig, BCResult, train_bc
 from agents.buffer import Batch, ReplayBuffer, Transition
 from agents.chat_agent import ChatAgent
@@ -18,7 +24,9 @@ from agents.rollout import Rollout, RolloutCollector
 from agents.seeding import seed_everything
 
 __all__ = [
-    "ArcherConfig", "ArcherResult", "make_config", "train_archer",
+    "ALGORITHMS", "ArcherConfig", "ArcherResult", "CHAIConfig", "FilteredBCConfig", "PPOConfig", "RunConfig",
+    "TrainResult", "make_algorithm_config", "make_config", "train", "train_archer", "train_chai", "train_filtered_bc",
+    "train_ppo",
     "BCConfig", "BCResult", "Batch", "ChatAgent", "EvalResult", "MetricLogger", "ReplayBuffer", "Rollout",
     "RolloutCollector", "Transition", "episode_secrets", "evaluate", "generate_dataset", "load_checkpoint",
     "load_dataset", "make_agent", "save_checkpoint", "seed_everything", "train_bc", "transitions",

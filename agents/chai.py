@@ -15,7 +15,6 @@ best of ``k`` fresh samples at each replayed state: y_V,i = Q̄_i(s, a*). Acting
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 

@@ -268,7 +268,7 @@ def _train_command(name: str) -> None:
 
     algo = get_algorithm(name)
 
-    @train.command(name, help=_TRAIN_HELP[name])
+    @train.command(name, help=_TRAIN_HELP[name], short_help=_TRAIN_SHORT_HELP[name])
     @click.option("--env", "env_id", required=True, metavar="ID", help="Environment id (see `archer envs`).")
     @click.option("--preset", default="cpu", show_default=True, type=click.Choice(["cpu", "paper"]),
                   help="cpu: small models, minutes on a laptop; paper: gpt2 (+ roberta-base) at the paper's scale.")
@@ -317,6 +317,14 @@ _TRAIN_HELP = {
                    "return among all collected so far, from the same BC start as ArCHer.",
     "chai": "CHAI (Verma et al. 2022, online): the frozen BC policy samples k utterances, ArCHer's double critic "
             "picks the best.",
+}
+
+
+_TRAIN_SHORT_HELP = {
+    "archer": "ArCHer: utterance-level critic + token-level policy gradient.",
+    "ppo": "Token-level PPO from the BC start.",
+    "filtered_bc": "Online filtered BC (top 10% of trajectories so far).",
+    "chai": "CHAI: frozen BC policy, critic picks the best of k samples.",
 }
 
 

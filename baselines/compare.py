@@ -7,7 +7,8 @@ their checkpoints)::
 
     bc/, behaviour.jsonl          the one BC start (behaviour data + BC, seed 0) every run begins from
     <algo>/seed-<k>/              one run (agents.training.run_training): checkpoint/, logs/, eval/
-    results.json, results.md      the table (schema: baselines/results.schema.json)
+    results.json, results.md      the table (schema: baselines/results.schema.json); the JSON also
+                                  holds every run's own curve and time split ("runs")
     learning_curves.png           test return vs. trajectories and vs. wall time, mean ± std over seeds
 
 Config per env × algorithm: ``baselines/configs/<env name>/<algo>.toml`` over the ``--preset``;
@@ -270,6 +271,7 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
         "schema_version": SCHEMA_VERSION, "env_id": env_id, "preset": preset, "budget": budget, "seeds": seeds,
         "start_return": start, "algorithms": rows,
         "sample_efficiency": sample_efficiency(rows, thresholds, budget),
+        "runs": sorted(records, key=lambda r: (algos.index(r["algo"]) if r["algo"] in algos else len(algos), r["seed"])),
     }
 
 

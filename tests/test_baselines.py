@@ -284,3 +284,21 @@ def test_sample_efficiency_reports_trajectories_to_threshold_and_the_ratio():
     assert table[2]["ratio_note"] == "ArCHer did not reach it within the budget"
     both = sample_efficiency([row("archer", [-19, -17]), row("ppo", [-19, -18, -17])], [-17.0], budget=200)
     assert both["thresholds"][0]["ppo_over_archer"] == 2.0
+
+
+def test_every_shipped_config_names_a_registered_env_and_valid_fields():
+    import gymnasium as gym
+
+    import archer_envs  # noqa: F401
+    from agents.algorithms import ALGORITHMS, make_algorithm_config
+    from baselines.compare import CONFIG_DIR
+
+    folders = sorted(p for p in CONFIG_DIR.iterdir() if p.is_dir())
+    assert {p.name for p in folders} >= {"TwentyQuestions-v0", "GuessMyCity-v0", "Detective-v0", "WebShop-v0"}
+    for folder in folders:
+        env_id = f"archer/{folder.name}"
+        assert env_id in gym.registry
+        assert {p.stem for p in folder.glob("*.toml")} == set(ALGORITHMS)
+        for path in folder.glob("*.toml"):
+            cfg = make_algorithm_config(path.stem, "cpu", env_id, str(path))
+            assert cfg.env_id == env_id and cfg.eval_every == 2

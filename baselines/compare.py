@@ -26,7 +26,6 @@ import math
 import os
 import subprocess
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
@@ -158,6 +157,17 @@ def shared_bc_start(env_id: str, out: Path, preset: str, overrides: dict[str, An
     return bc_start(cfg)
 
 
+def _shown_path(path: Path | None) -> str | None:
+    """A config's path relative to the repository when it lies inside it (results stay portable)."""
+    if path is None:
+        return None
+    root = Path(__file__).resolve().parents[1]
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path)
+
+
 def _git_commit() -> str | None:
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
@@ -204,7 +214,6 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
     out.mkdir(parents=True, exist_ok=True)
     shared_fields = {f.name for f in fields(RunConfig)}
     shared_bc_start(env_id, out, preset, {k: v for k, v in overrides.items() if k in shared_fields}, echo, config_dir)
-    start = time.perf_counter()
     records: list[dict[str, Any]] = []
 
     def done(spec: RunSpec, record: dict[str, Any]) -> None:
@@ -224,11 +233,14 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
             for spec, record in zip(specs, pool.map(run_one, specs)):
                 done(spec, record)
     results = summarize(env_id, algos, records, budget=budget, seeds=seeds, preset=preset, thresholds=thresholds)
-    results.update(command=command, wall_time_s=time.perf_counter() - start, code_version=_git_commit(),
+    results.update(command=command, wall_time_s=float(sum(r["wall_time_s"] for r in records)), code_version=_git_commit(),
                    created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   configs={a: (str(config_file(env_id, a, config_dir)) if config_file(env_id, a, config_dir) else None)
-                            for a in algos})
-    validate_results(results)
+                   configs={a: _shown_path(config_file(env_id, a, config_dir)) for a in algos})
+    try:
+        validate_results(results)
+    except Exception:
+        (out / (RESULTS_JSON + ".invalid")).write_text(json.dumps(results, indent=2))  # kept for inspection
+        raise
     (out / RESULTS_JSON).write_text(json.dumps(results, indent=2))
     (out / RESULTS_MD).write_text(results_markdown(results))
     plot_comparison(results, out / CURVES_PNG)

@@ -404,5 +404,53 @@ def compare_command(env_id, algos, seeds, budget, out, preset, jobs, config_dir,
         raise click.UsageError(str(err)) from err
 
 
+@main.group()
+def leaderboard() -> None:
+    """Leaderboard submissions: pack a harness result, verify one by replay."""
+
+
+@leaderboard.command("pack")
+@click.argument("eval_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The submission file to write (JSON).")
+@click.option("--name", "agent_name", required=True, help="Agent name shown on the leaderboard.")
+@click.option("--algorithm", required=True, help="e.g. ArCHer, PPO, prompted LLM.")
+@click.option("--base-model", required=True, help="e.g. gpt2, GPT-2 2x128 from config.")
+@click.option("--parameters", type=click.IntRange(min=0), default=None, help="Parameter count of the agent's model(s).")
+@click.option("--trajectories", type=click.IntRange(min=0), default=None, help="Env trajectories used in training.")
+@click.option("--code-url", default="", help="Where the code that made the agent is.")
+@click.option("--contact", default="", help="Who to ask about it.")
+def leaderboard_pack(eval_dir, out, agent_name, algorithm, base_model, parameters, trajectories, code_url, contact) -> None:
+    """Turn an `archer eval --out EVAL_DIR` result into a submission file, checked before it is written."""
+    from agents.evaluate import write_atomic
+    from leaderboard.submission import SubmissionError, check_schema, make_submission
+
+    metadata = {"agent_name": agent_name, "algorithm": algorithm, "base_model": base_model, "parameters": parameters,
+                "training_trajectories": trajectories, "code_url": code_url, "contact": contact}
+    try:
+        submission = make_submission(eval_dir, metadata)
+        check_schema(submission)
+    except (SubmissionError, FileNotFoundError, ValueError) as err:
+        raise click.UsageError(str(err)) from err
+    write_atomic(out, [json.dumps(submission, allow_nan=False) + "\n"])
+    click.echo(f"wrote {out}: {submission['summary']['env_id']} {submission['summary']['split']}, "
+               f"{submission['summary']['episodes']} episodes")
+
+
+@leaderboard.command("verify")
+@click.argument("submission", type=click.Path(dir_okay=False))
+def leaderboard_verify(submission) -> None:
+    """Check a submission: schema, the harness's episode list, and a replay of every episode through the
+    env with the knowledge oracle. Exit status 1 names the first mismatch."""
+    from leaderboard.submission import SubmissionError, load_submission, verify_submission
+
+    try:
+        verdict = verify_submission(load_submission(submission))
+    except SubmissionError as err:
+        click.echo(f"rejected: {err}", err=True)
+        sys.exit(1)
+    click.echo(f"{verdict.status}: {verdict.env_id} {verdict.split}, {verdict.episodes} episodes, mean return "
+               f"{verdict.mean_return:.3f}, success {verdict.success_rate:.3f} (checked in {verdict.seconds:.2f} s)")
+
+
 if __name__ == "__main__":
     sys.exit(main())

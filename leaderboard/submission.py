@@ -1,0 +1,187 @@
+"""Leaderboard submissions: pack a harness result with its metadata, and verify it by replay.
+
+A submission (format ``archer-gym/submission``, version 1; schema: ``submission.schema.json`` next
+to this file) is one JSON object: ``metadata`` (agent name, algorithm, base model and parameter
+count, trajectories used in training, code URL, contact), the harness's ``summary`` (``summary.json``
+of ``agents.evaluate``) and its ``episodes`` (the records of ``episodes.jsonl``). See
+docs/results_format.md for the harness files.
+
+:func:`verify_submission` trusts nothing it can check itself:
+
+1. the object matches the schema (versions included);
+2. the episodes are exactly the harness's episode list for ``(env_id, split, episodes_requested,
+   seed)``: same count, every record's ``index`` and ``secret`` in place, and the summary's
+   ``episode_list_sha256`` matches;
+3. every episode is **replayed** through the env with the default deterministic knowledge oracle:
+   reset to the episode's secret, step its actions, and compare each turn's answer and reward, the
+   end of the episode (it must end at the last action, not before or after) and ``success``; then
+   the record's ``return``/``turns`` and the summary's means are recomputed.
+
+The first mismatch raises :class:`SubmissionError` naming the episode (index and secret) and turn.
+Results made with another oracle backend (non-empty ``env_kwargs``) cannot be replayed; they pass
+checks 1–2 and the recomputation of the summary from the records, and get status ``"unverified"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FORMAT, FORMAT_VERSION = "archer-gym/submission", 1
+SCHEMA_FILE = Path(__file__).parent / "submission.schema.json"
+REWARD_TOLERANCE = 1e-9  # rewards are recomputed by the same code; only float printing may differ
+
+
+class SubmissionError(ValueError):
+    """A submission that fails a check; the message names what and where."""
+
+
+@dataclass
+class Verdict:
+    status: str  # "verified" (replayed) or "unverified" (another oracle backend: checks 1-2 only)
+    env_id: str
+    split: str
+    episodes: int
+    mean_return: float
+    success_rate: float
+    mean_turns: float
+    seconds: float  # time the verification took
+
+
+def make_submission(eval_dir: str | Path, metadata: dict[str, Any]) -> dict[str, Any]:
+    """A submission object from an ``archer eval --out`` directory and the submitter's metadata."""
+    from agents.evaluate import load_results
+
+    result = load_results(eval_dir)
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "metadata": dict(metadata),
+            "summary": result.summary, "episodes": list(result.records)}
+
+
+def load_submission(path: str | Path) -> dict[str, Any]:
+    """Read a submission file; raises SubmissionError for a missing file or malformed JSON."""
+    p = Path(path)
+    if not p.is_file():
+        raise SubmissionError(f"no submission file at {p}")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise SubmissionError(f"{p}: not valid JSON ({err})") from None
+
+
+def check_schema(submission: Any) -> None:
+    """Raise SubmissionError naming the first schema violation (path in the object and the reason)."""
+    import jsonschema
+
+    if not isinstance(submission, dict):
+        raise SubmissionError(f"a submission is a JSON object, got {type(submission).__name__}")
+    if submission.get("format") != FORMAT or submission.get("format_version") != FORMAT_VERSION:
+        raise SubmissionError(f"format {submission.get('format')!r} version {submission.get('format_version')!r}: "
+                              f"expected {FORMAT!r} version {FORMAT_VERSION}")
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
+    error = next(iter(sorted(validator.iter_errors(submission), key=lambda e: list(e.absolute_path))), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise SubmissionError(f"schema: at {where}: {error.message}")
+
+
+def check_episode_list(submission: dict[str, Any]) -> list:
+    """The harness's episode list for the summary's arguments, checked against the records."""
+    from agents.evaluate import episode_list_sha256, episode_secrets
+
+    s, records = submission["summary"], submission["episodes"]
+    try:
+        secrets = episode_secrets(s["env_id"], s["split"], s["episodes_requested"], s["seed"])
+    except (ValueError, KeyError) as err:
+        raise SubmissionError(f"summary: cannot derive the episode list ({err})") from None
+    if episode_list_sha256(secrets) != s["episode_list_sha256"]:
+        raise SubmissionError("summary: episode_list_sha256 is not the harness's fingerprint for "
+                              f"{s['env_id']} {s['split']} episodes={s['episodes_requested']} seed={s['seed']}")
+    if s["episodes"] != len(secrets) or len(records) != len(secrets):
+        raise SubmissionError(f"expected {len(secrets)} episodes for this episode list, the summary says "
+                              f"{s['episodes']} and there are {len(records)} records")
+    for i, (record, secret) in enumerate(zip(records, secrets)):
+        if record["index"] != i or record["secret"] != secret:
+            raise SubmissionError(f"episode {i}: expected index {i} with secret {secret!r}, got index "
+                                  f"{record['index']} with secret {record['secret']!r}")
+    return secrets
+
+
+def check_records(submission: dict[str, Any]) -> None:
+    """Each record's return/turns and the summary's means agree with the records' own turns."""
+    s, records = submission["summary"], submission["episodes"]
+    for r in records:
+        n = len(r["actions"])
+        if not n == len(r["answers"]) == len(r["rewards"]) == r["turns"]:
+            raise SubmissionError(f"episode {r['index']} ({r['secret']!r}): {n} actions, {len(r['answers'])} answers, "
+                                  f"{len(r['rewards'])} rewards but turns = {r['turns']}")
+        if not math.isclose(sum(r["rewards"]), r["return"], abs_tol=1e-6):
+            raise SubmissionError(f"episode {r['index']} ({r['secret']!r}): return {r['return']} is not the sum of "
+                                  f"its rewards ({sum(r['rewards'])})")
+    n = len(records)
+    recomputed = {"mean_return": sum(r["return"] for r in records) / n,
+                  "success_rate": sum(bool(r["success"]) for r in records) / n,
+                  "mean_turns": sum(r["turns"] for r in records) / n}
+    for key, value in recomputed.items():
+        if not math.isclose(s[key], value, abs_tol=1e-6):
+            raise SubmissionError(f"summary: {key} {s[key]} does not match the episodes ({value})")
+
+
+def replay(submission: dict[str, Any]) -> None:
+    """Step every episode's actions through a fresh env (default knowledge oracle); raise at the
+    first turn whose answer, reward or ending differs, or an episode whose success differs."""
+    import gymnasium as gym
+
+    import archer_envs  # noqa: F401  (registers the ids)
+    from archer_envs.play import secret_option
+
+    env_id = submission["summary"]["env_id"]
+    env = gym.make(env_id)
+    option = secret_option(env)
+    try:
+        for r in submission["episodes"]:
+            where = f"episode {r['index']} ({r['secret']!r})"
+            env.reset(options={option: r["secret"]})
+            ended, info = False, {}
+            for turn, (action, answer, reward) in enumerate(zip(r["actions"], r["answers"], r["rewards"])):
+                if ended:
+                    raise SubmissionError(f"{where}, turn {turn}: the episode had already ended at turn {turn - 1}; "
+                                          f"{r['turns']} turns were submitted")
+                _, true_reward, terminated, truncated, info = env.step(action)
+                true_answer = str(info.get("answer", info.get("response", "")))
+                if true_answer != answer:
+                    raise SubmissionError(f"{where}, turn {turn}: action {action!r} gets the answer {true_answer!r}, "
+                                          f"the submission says {answer!r}")
+                if abs(float(true_reward) - float(reward)) > REWARD_TOLERANCE:
+                    raise SubmissionError(f"{where}, turn {turn}: the reward is {float(true_reward)}, "
+                                          f"the submission says {reward}")
+                ended = bool(terminated or truncated)
+            if not ended:
+                raise SubmissionError(f"{where}: the episode had not ended after its {r['turns']} submitted turns")
+            if bool(info.get("success", False)) != bool(r["success"]):
+                raise SubmissionError(f"{where}: success is {bool(info.get('success', False))}, "
+                                      f"the submission says {r['success']}")
+    finally:
+        env.close()
+
+
+def verify_submission(submission: Any) -> Verdict:
+    """All checks (see the module docstring); the verdict, or SubmissionError at the first failure."""
+    start = time.perf_counter()
+    check_schema(submission)
+    check_episode_list(submission)
+    check_records(submission)
+    s = submission["summary"]
+    status = "unverified"
+    if not s.get("env_kwargs"):
+        replay(submission)
+        status = "verified"
+    return Verdict(status, s["env_id"], s["split"], s["episodes"], s["mean_return"], s["success_rate"], s["mean_turns"],
+                   time.perf_counter() - start)
+
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "SubmissionError", "Verdict", "check_schema", "load_submission",
+           "make_submission", "replay", "verify_submission"]

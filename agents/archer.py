@@ -63,8 +63,8 @@ from torch import nn
 
 from agents.critic import CriticConfig, CriticLearner, DoubleCritic, make_critic
 from agents.training import (
-    DEFAULT_GAMMA, ENV_GAMMA, RunConfig, Sampler, TrainResult, bc_start, build_config, evaluate_agent, evaluate_policy,
-    mean_stats, run_training,
+    DEFAULT_GAMMA, ENV_GAMMA, RunConfig, SampledPolicyAgents, Sampler, TrainResult, bc_start, build_config,
+    evaluate_agent, evaluate_policy, mean_stats, run_training,
 )
 
 ArcherResult = TrainResult  # the name train_archer's result had before the algorithms shared one loop
@@ -125,11 +125,12 @@ def make_config(preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0", 
     return build_config(ArcherConfig, PRESETS, PRESET_ENV_OVERRIDES, preset, env_id, config_file, **overrides)
 
 
-class ArcherLearner(CriticLearner):
+class ArcherLearner(SampledPolicyAgents, CriticLearner):
     """The policy, the double critic with its target copy and replay buffer (from
     :class:`~agents.critic.CriticLearner`), the optional token-level baseline, and the actor step.
     :func:`train_archer` drives it through :meth:`update`; tests call the steps directly."""
 
+    agent_name = "archer"
     metric_columns = CriticLearner.CRITIC_COLUMNS + (
         "actor_loss", "advantage_mean", "advantage_std", "logp_mean", "actor_grad_norm", "baseline_loss",
     )
@@ -183,12 +184,6 @@ class ArcherLearner(CriticLearner):
         return stats
 
     # --- one iteration (Algorithm 1) ---------------------------------------------------------
-    def acting_agent(self) -> Sampler:
-        return Sampler(self.policy, self.cfg.temperature)
-
-    def evaluation_agent(self) -> Sampler:
-        return Sampler(self.policy, self.cfg.eval_temperature, name="archer")
-
     def update(self, rollout, iteration: int) -> dict[str, float]:
         """Replay buffer ← rollout; ``critic_steps`` critic steps; after warm-up ``actor_steps`` actor steps."""
         row = self.train_critic(rollout)
@@ -216,20 +211,14 @@ class ArcherLearner(CriticLearner):
             self.baseline_optimizer.load_state_dict(state["baseline_optimizer"])
 
 
-def build_learner(policy, cfg: ArcherConfig, state: dict[str, Any] | None) -> ArcherLearner:
-    """A fresh learner (buffer prefilled with the behaviour data when ``prefill_buffer``), or the saved one."""
-    learner = ArcherLearner(policy, make_critic(cfg, policy), cfg)
-    if state is not None:
-        learner.load_state_dict(state)
-    elif cfg.prefill_buffer:
-        learner.prefill()
-    return learner
+def new_learner(policy, cfg: ArcherConfig) -> ArcherLearner:
+    return ArcherLearner(policy, make_critic(cfg, policy), cfg)
 
 
 def train_archer(cfg: ArcherConfig, log=None, progress: bool = False) -> TrainResult:
     """Run (or resume) ArCHer as configured; see the module docstring. ``log(step, **metrics)`` gets
     one call per iteration; the same rows are always written to ``out/logs/metrics.jsonl`` and ``.csv``."""
-    return run_training(cfg, build_learner, "ArCHer", log=log, progress=progress)
+    return run_training(cfg, new_learner, "ArCHer", log=log, progress=progress)
 
 
 __all__ = [

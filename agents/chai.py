@@ -115,19 +115,14 @@ class CHAILearner(CriticLearner):
         return BestOfK(self, self.cfg.eval_temperature)
 
 
-def build_learner(policy, cfg: CHAIConfig, state: dict[str, Any] | None) -> CHAILearner:
-    learner = CHAILearner(policy, make_critic(cfg, policy), cfg)
-    if state is not None:
-        learner.load_state_dict(state)
-    elif cfg.prefill_buffer:
-        learner.prefill()
-    return learner
+def new_learner(policy, cfg: CHAIConfig) -> CHAILearner:
+    return CHAILearner(policy, make_critic(cfg, policy), cfg)
 
 
 def train_chai(cfg: CHAIConfig, log=None, progress: bool = False) -> TrainResult:
     """Run (or resume) CHAI from the BC start; logs and checkpoints like ArCHer (the saved policy is
     the frozen BC policy; the critic that makes it CHAI is in the checkpoint's learner state)."""
-    return run_training(cfg, build_learner, "CHAI", log=log, progress=progress)
+    return run_training(cfg, new_learner, "CHAI", log=log, progress=progress)
 
 
 __all__ = ["BestOfK", "CHAIConfig", "CHAILearner", "PRESETS", "make_config", "train_chai"]

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from agents.buffer import Batch, ReplayBuffer
+from agents.training import mean_stats
 
 
 # Encoders that number positions from pad_token_id + 1 (fairseq's convention).
@@ -353,8 +354,7 @@ class CriticLearner:
         self.buffer.extend(rollout.transitions)
         t = time.perf_counter()
         stats = [self.critic_step(self.buffer.sample(self.cfg.batch_size)) for _ in range(self.cfg.critic_steps)]
-        out = {k: float(np.mean([s[k] for s in stats])) for k in stats[0]} if stats else {}
-        return {**out, "buffer": len(self.buffer), "critic_s": time.perf_counter() - t}
+        return {**mean_stats(stats), "buffer": len(self.buffer), "critic_s": time.perf_counter() - t}
 
     CRITIC_COLUMNS = ("buffer", "critic_loss", "q_loss", "v_loss", "q_mean", "v_mean", "critic_grad_norm")
 

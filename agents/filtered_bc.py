@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.training import RunConfig, Sampler, TrainResult, build_config, run_training
+from agents.training import RunConfig, SampledPolicyAgents, TrainResult, build_config, run_training
 
 
 @dataclass
@@ -60,10 +60,11 @@ def make_config(preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0", 
     return build_config(FilteredBCConfig, PRESETS, PRESET_ENV_OVERRIDES, preset, env_id, config_file, **overrides)
 
 
-class FilteredBCLearner:
+class FilteredBCLearner(SampledPolicyAgents):
     """The policy, the pool of trajectories collected so far (each as its return and its
     (observation, action) pairs), and the BC step on the pool's best."""
 
+    agent_name = "filtered_bc"
     metric_columns = ("bc_loss", "filter_threshold", "kept_trajectories", "kept_utterances", "pool_trajectories")
 
     def __init__(self, policy, cfg: FilteredBCConfig) -> None:
@@ -122,12 +123,6 @@ class FilteredBCLearner:
             row["bc_loss"] = float(np.mean(losses))
         return row
 
-    def acting_agent(self) -> Sampler:
-        return Sampler(self.policy, self.cfg.temperature)
-
-    def evaluation_agent(self) -> Sampler:
-        return Sampler(self.policy, self.cfg.eval_temperature, name="filtered_bc")
-
     def state_dict(self) -> dict[str, Any]:
         return {"optimizer": self.optimizer.state_dict(), "pool": list(self.pool), "rng": self.rng.bit_generator.state}
 
@@ -137,18 +132,9 @@ class FilteredBCLearner:
         self.rng.bit_generator.state = state["rng"]
 
 
-def build_learner(policy, cfg: FilteredBCConfig, state: dict[str, Any] | None) -> FilteredBCLearner:
-    learner = FilteredBCLearner(policy, cfg)
-    if state is not None:
-        learner.load_state_dict(state)
-    elif cfg.prefill_buffer:
-        learner.prefill()
-    return learner
-
-
 def train_filtered_bc(cfg: FilteredBCConfig, log=None, progress: bool = False) -> TrainResult:
     """Run (or resume) online filtered BC from the BC start; logs and checkpoints like ArCHer."""
-    return run_training(cfg, build_learner, "filtered BC", log=log, progress=progress)
+    return run_training(cfg, FilteredBCLearner, "filtered BC", log=log, progress=progress)
 
 
 __all__ = ["FilteredBCConfig", "FilteredBCLearner", "PRESETS", "make_config", "train_filtered_bc"]

@@ -48,7 +48,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.training import RunConfig, Sampler, TrainResult, build_config, run_training
+from agents.training import RunConfig, SampledPolicyAgents, TrainResult, build_config, mean_stats, run_training
 
 
 @dataclass
@@ -129,9 +129,10 @@ class _Utterance:
     returns: np.ndarray
 
 
-class PPOLearner:
+class PPOLearner(SampledPolicyAgents):
     """The policy, its value head, the optional frozen reference policy, and the PPO update."""
 
+    agent_name = "ppo"
     metric_columns = ("policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction", "kl_to_start",
                       "advantage_mean", "advantage_std", "value_mean", "return_target_mean", "ppo_epochs_done")
 
@@ -278,18 +279,11 @@ class PPOLearner:
             epochs += 1
             if self.cfg.target_kl is not None and np.mean([s["approx_kl"] for s in epoch_stats]) > self.cfg.target_kl:
                 break
-        if stats:
-            row.update({k: float(np.mean([s[k] for s in stats])) for k in stats[0]})
+        row.update(mean_stats(stats))
         row.update(ppo_epochs_done=epochs, actor_s=time.perf_counter() - t)
         return row
 
     # --- agents and persistence --------------------------------------------------------------
-    def acting_agent(self) -> Sampler:
-        return Sampler(self.policy, self.cfg.temperature)
-
-    def evaluation_agent(self) -> Sampler:
-        return Sampler(self.policy, self.cfg.eval_temperature, name="ppo")
-
     def state_dict(self) -> dict[str, Any]:
         state = {"value_head": self.value_head.state_dict(), "optimizer": self.optimizer.state_dict()}
         if self.reference is not None:
@@ -303,16 +297,9 @@ class PPOLearner:
             self.reference.model.load_state_dict(state["reference"])
 
 
-def build_learner(policy, cfg: PPOConfig, state: dict[str, Any] | None) -> PPOLearner:
-    learner = PPOLearner(policy, cfg)
-    if state is not None:
-        learner.load_state_dict(state)
-    return learner
-
-
 def train_ppo(cfg: PPOConfig, log=None, progress: bool = False) -> TrainResult:
     """Run (or resume) token-level PPO from the BC start; logs and checkpoints like ArCHer."""
-    return run_training(cfg, build_learner, "PPO", log=log, progress=progress)
+    return run_training(cfg, PPOLearner, "PPO", log=log, progress=progress)
 
 
 __all__ = ["PPOConfig", "PPOLearner", "PRESETS", "gae", "make_config", "train_ppo"]

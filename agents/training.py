@@ -230,8 +230,22 @@ class Learner(Protocol):
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
-# A learner factory: (policy, cfg, saved learner state or None for a fresh run) -> Learner.
-LearnerFactory = Callable[[Any, RunConfig, "dict[str, Any] | None"], Learner]
+# A learner factory: (policy, cfg) -> a fresh Learner. run_training then restores the saved state of a
+# resumed run, or, for a fresh run whose config sets ``prefill_buffer``, calls ``learner.prefill()``.
+LearnerFactory = Callable[[Any, RunConfig], Learner]
+
+
+class SampledPolicyAgents:
+    """``acting_agent`` / ``evaluation_agent`` for learners that act by sampling their own policy
+    (ArCHer, PPO, filtered BC): at ``cfg.temperature`` in rollouts, ``cfg.eval_temperature`` in evaluation."""
+
+    agent_name = "policy"
+
+    def acting_agent(self) -> Sampler:
+        return Sampler(self.policy, self.cfg.temperature)
+
+    def evaluation_agent(self) -> Sampler:
+        return Sampler(self.policy, self.cfg.eval_temperature, name=self.agent_name)
 
 COMMON_COLUMNS = ("trajectories", "train_return", "train_success", "train_length", "eval_return", "eval_success")
 TIMING_COLUMNS = ("rollout_s", "critic_s", "actor_s", "eval_s", "elapsed_s", "peak_memory_mb", "final")
@@ -262,6 +276,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     ``iterations``, ``max_minutes`` or ``max_trajectories``, whichever first, then evaluates the
     final agent into ``out/eval``. ``log(step, **row)`` gets every row of the metrics log."""
     from agents.checkpoint import is_checkpoint, load_checkpoint, load_policy, save_checkpoint
+    from agents.evaluate import write_results
     from agents.logger import MetricLogger
     from agents.rollout import RolloutCollector
     from agents.seeding import seed_everything
@@ -279,7 +294,11 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
         state = {"iteration": 0, "trajectories": 0, "seconds": 0.0, "timings": {}}
     policy.max_new_tokens = cfg.max_new_tokens
     policy.model.eval()
-    learner = build_learner(policy, cfg, state.get("learner"))
+    learner = build_learner(policy, cfg)
+    if "learner" in state:
+        learner.load_state_dict(state["learner"])
+    elif getattr(cfg, "prefill_buffer", False):
+        learner.prefill()
     columns = COMMON_COLUMNS + tuple(c for c in learner.metric_columns if c not in COMMON_COLUMNS) + TIMING_COLUMNS
     timings = {k: float(state["timings"].get(k, 0.0)) for k in TIMINGS}
     # A resumed run restarts the env stream from a seed derived from its iteration: reproducible,
@@ -316,14 +335,25 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
             if log is not None:
                 log(step, **row)
 
+        evaluated: dict[str, Any] = {}  # this process's latest evaluation: its iteration and result
+
         def run_eval(row: dict[str, Any], out_dir: Path | None = None) -> dict[str, Any]:
             """Evaluate, add the time to ``timings`` and the scores to ``row``; returns the summary."""
             t = time.perf_counter()
-            # Sampling noise of the evaluation from its own seed: two algorithms evaluating the same
-            # policy get the same score, and evaluating does not shift the training's random stream.
-            with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))):
-                torch.manual_seed(cfg.seed)
-                summary = evaluate_agent(learner.evaluation_agent(), cfg, out_dir=out_dir).summary
+            if evaluated.get("iteration") == iteration:
+                # Nothing has learned since this iteration's evaluation and the seed is the same, so
+                # playing the episodes again would give the same result: keep (and write) that one.
+                result = evaluated["result"]
+                if out_dir is not None:
+                    write_results(result, out_dir)
+            else:
+                # Sampling noise of the evaluation from its own seed: two algorithms evaluating the same
+                # policy get the same score, and evaluating does not shift the training's random stream.
+                with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))):
+                    torch.manual_seed(cfg.seed)
+                    result = evaluate_agent(learner.evaluation_agent(), cfg, out_dir=out_dir)
+                evaluated.update(iteration=iteration, result=result)
+            summary = result.summary
             row["eval_s"] = time.perf_counter() - t
             timings["eval"] += row["eval_s"]
             row.update(eval_return=summary["mean_return"], eval_success=summary["success_rate"])
@@ -392,15 +422,8 @@ def mean_stats(rows: list[dict[str, float]]) -> dict[str, float]:
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    """(fn(), seconds it took)."""
-    t = time.perf_counter()
-    value = fn()
-    return value, time.perf_counter() - t
-
-
 __all__ = [
     "DEFAULT_GAMMA", "ENV_GAMMA", "Learner", "RunConfig", "Sampler", "TrainResult", "bc_start", "build_config",
-    "evaluate_agent", "evaluate_policy", "make_behaviour_data", "mean_stats", "read_config_file", "run_training",
-    "timed",
+    "SampledPolicyAgents", "evaluate_agent", "evaluate_policy", "make_behaviour_data", "mean_stats", "read_config_file",
+    "run_training",
 ]

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import subprocess
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
@@ -406,10 +405,6 @@ def plot_comparison(results: dict[str, Any], path: str | Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
-
-
-def main_command_line() -> str:
-    return " ".join(["archer", *sys.argv[1:]])
 
 
 __all__ = ["CONFIG_DIR", "RunSpec", "compare", "mean_ci95", "plot_comparison", "results_markdown", "run_one",

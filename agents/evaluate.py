@@ -177,7 +177,9 @@ def _record(index: int, result) -> dict[str, Any]:
     }
 
 
-def _summarize(records: list[dict[str, Any]]) -> dict[str, float | None]:
+def summarize_records(records: list[dict[str, Any]]) -> dict[str, float | None]:
+    """The summary's numbers from episode records: mean return, its 95% CI half-width
+    ``1.96 * std(ddof=1) / sqrt(n)`` (None for one episode), success rate, mean turns."""
     returns = np.array([r["return"] for r in records], dtype=float)
     n = len(returns)
     ci = 1.96 * returns.std(ddof=1) / math.sqrt(n) if n > 1 else float("nan")
@@ -268,7 +270,7 @@ def evaluate(
         "episodes_requested": None if episodes is None else int(episodes),
         "seed": int(seed),
         "episode_list_sha256": episode_list_sha256(secrets),
-        **_summarize(records),
+        **summarize_records(records),
         "agent": str(name) if name is not None else type(agent).__qualname__,
         "agent_description": None if getattr(agent, "description", None) is None else str(agent.description),
         "env_kwargs": _json_safe(env_kwargs),

@@ -11,11 +11,13 @@ docs/results_format.md for the harness files.
 1. the object matches the schema (versions included);
 2. the episodes are exactly the harness's episode list for ``(env_id, split, episodes_requested,
    seed)``: same count, every record's ``index`` and ``secret`` in place, and the summary's
-   ``episode_list_sha256`` matches;
+   ``episode_list_sha256`` matches; for the leaderboard (:func:`check_track`) the list must be the
+   test split with every secret at least once;
 3. every episode is **replayed** through the env with the default deterministic knowledge oracle:
    reset to the episode's secret, step its actions, and compare each turn's answer and reward, the
    end of the episode (it must end at the last action, not before or after) and ``success``; then
-   the record's ``return``/``turns`` and the summary's means are recomputed.
+   the record's ``return``/``turns`` and the summary's numbers (mean return, its 95% CI, success
+   rate, mean turns) are recomputed.
 
 The first mismatch raises :class:`SubmissionError` naming the episode (index and secret) and turn.
 Results made with another oracle backend (non-empty ``env_kwargs``) cannot be replayed; they pass
@@ -24,6 +26,7 @@ checks 1–2 and the recomputation of the summary from the records, and get stat
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -34,6 +37,8 @@ from typing import Any
 FORMAT, FORMAT_VERSION = "archer-gym/submission", 1
 SCHEMA_FILE = Path(__file__).parent / "submission.schema.json"
 REWARD_TOLERANCE = 1e-9  # rewards are recomputed by the same code; only float printing may differ
+# The leaderboard ranks every agent of an env on the same episodes: the test split, each secret at least once.
+LEADERBOARD_SPLIT = "test"
 
 
 class SubmissionError(ValueError):
@@ -46,7 +51,8 @@ class Verdict:
     env_id: str
     split: str
     episodes: int
-    mean_return: float
+    mean_return: float  # the numbers below are recomputed from the episode records
+    return_ci95: float | None
     success_rate: float
     mean_turns: float
     seconds: float  # time the verification took
@@ -110,8 +116,36 @@ def check_episode_list(submission: dict[str, Any]) -> list:
     return secrets
 
 
-def check_records(submission: dict[str, Any]) -> None:
-    """Each record's return/turns and the summary's means agree with the records' own turns."""
+def check_track(submission: dict[str, Any]) -> None:
+    """The leaderboard's episode list: the test split with every secret at least once (a subset would
+    let a submitter pick the seed whose subset suits the agent)."""
+    from agents.evaluate import episode_secrets
+
+    s = submission["summary"]
+    if s["split"] != LEADERBOARD_SPLIT:
+        raise SubmissionError(f"summary: split {s['split']!r}: the leaderboard ranks results on the "
+                              f"{LEADERBOARD_SPLIT!r} split")
+    size = len(episode_secrets(s["env_id"], s["split"]))
+    if s["episodes"] < size:
+        raise SubmissionError(f"summary: {s['episodes']} episodes cover part of the {size} {s['split']} secrets of "
+                              f"{s['env_id']}; the leaderboard needs each of them (evaluate without --episodes, "
+                              f"or with --episodes >= {size})")
+
+
+def fingerprint(submission: dict[str, Any]) -> str:
+    """SHA-256 of what was played: env, split, oracle settings and every episode's secret and actions.
+    Two submissions with one fingerprint are the same result, whatever their metadata say."""
+    s = submission["summary"]
+    played = [s["env_id"], s["split"], s.get("env_kwargs") or {},
+              [[r["secret"], r["actions"]] for r in submission["episodes"]]]
+    return hashlib.sha256(json.dumps(played, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def check_records(submission: dict[str, Any]) -> dict[str, float | None]:
+    """Each record's return/turns and the summary's numbers agree with the records' own turns;
+    returns the numbers recomputed from the records (what the leaderboard shows)."""
+    from agents.evaluate import summarize_records
+
     s, records = submission["summary"], submission["episodes"]
     for r in records:
         n = len(r["actions"])
@@ -121,13 +155,15 @@ def check_records(submission: dict[str, Any]) -> None:
         if not math.isclose(sum(r["rewards"]), r["return"], abs_tol=1e-6):
             raise SubmissionError(f"episode {r['index']} ({r['secret']!r}): return {r['return']} is not the sum of "
                                   f"its rewards ({sum(r['rewards'])})")
-    n = len(records)
-    recomputed = {"mean_return": sum(r["return"] for r in records) / n,
-                  "success_rate": sum(bool(r["success"]) for r in records) / n,
-                  "mean_turns": sum(r["turns"] for r in records) / n}
+    recomputed = summarize_records(records)
     for key, value in recomputed.items():
-        if not math.isclose(s[key], value, abs_tol=1e-6):
-            raise SubmissionError(f"summary: {key} {s[key]} does not match the episodes ({value})")
+        claimed = s.get(key)
+        if value is None or claimed is None:
+            if key != "return_ci95" or (value is None) != (claimed is None):
+                raise SubmissionError(f"summary: {key} {claimed} does not match the episodes ({value})")
+        elif not math.isclose(claimed, value, abs_tol=1e-6):
+            raise SubmissionError(f"summary: {key} {claimed} does not match the episodes ({value})")
+    return recomputed
 
 
 def replay(submission: dict[str, Any]) -> None:
@@ -168,20 +204,23 @@ def replay(submission: dict[str, Any]) -> None:
         env.close()
 
 
-def verify_submission(submission: Any) -> Verdict:
-    """All checks (see the module docstring); the verdict, or SubmissionError at the first failure."""
+def verify_submission(submission: Any, leaderboard: bool = True) -> Verdict:
+    """All checks (see the module docstring); the verdict, or SubmissionError at the first failure.
+    ``leaderboard=False`` skips :func:`check_track` (any split and episode count of the harness)."""
     start = time.perf_counter()
     check_schema(submission)
     check_episode_list(submission)
-    check_records(submission)
+    if leaderboard:
+        check_track(submission)
+    numbers = check_records(submission)
     s = submission["summary"]
     status = "unverified"
     if not s.get("env_kwargs"):
         replay(submission)
         status = "verified"
-    return Verdict(status, s["env_id"], s["split"], s["episodes"], s["mean_return"], s["success_rate"], s["mean_turns"],
-                   time.perf_counter() - start)
+    return Verdict(status, s["env_id"], s["split"], s["episodes"], numbers["mean_return"], numbers["return_ci95"],
+                   numbers["success_rate"], numbers["mean_turns"], time.perf_counter() - start)
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "SubmissionError", "Verdict", "check_schema", "load_submission",
-           "make_submission", "replay", "verify_submission"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "LEADERBOARD_SPLIT", "SubmissionError", "Verdict", "check_schema",
+           "check_track", "fingerprint", "load_submission", "make_submission", "replay", "verify_submission"]

@@ -9,12 +9,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agents.agent_registry import make_agent
-from agents.evaluate import evaluate
+from agents.evaluate import evaluate, summarize_records
 from leaderboard.submission import SubmissionError, load_submission, make_submission, verify_submission
 
 ENV = "archer/TwentyQuestions-v0"
 META = {"agent_name": "scripted expert", "algorithm": "scripted", "base_model": "none", "parameters": None,
         "training_trajectories": None, "code_url": "https://example.org/code", "contact": "a@example.org"}
+
+
+def resummarize(sub):
+    """Make the summary agree with tampered records, so that only the replay can catch them."""
+    sub["summary"].update(summarize_records(sub["episodes"]))
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +47,7 @@ def test_a_tampered_reward_is_named_by_episode_and_turn(submissions):
     record = sub["episodes"][5]
     record["rewards"][2] = 0.0
     record["return"] = sum(record["rewards"])
-    n = len(sub["episodes"])
-    sub["summary"]["mean_return"] = sum(r["return"] for r in sub["episodes"]) / n
+    resummarize(sub)
     with pytest.raises(SubmissionError, match=r"episode 5 \(.*\), turn 2: the reward is -1.0"):
         verify_submission(sub)
 
@@ -64,15 +68,13 @@ def test_claimed_success_and_turns_after_the_end_are_rejected(submissions):
         record[key].append(value)
     record["turns"] += 1
     record["return"] -= 1.0
-    n = len(sub["episodes"])
-    sub["summary"]["mean_return"] = sum(r["return"] for r in sub["episodes"]) / n
-    sub["summary"]["mean_turns"] = sum(r["turns"] for r in sub["episodes"]) / n
+    resummarize(sub)
     with pytest.raises(SubmissionError, match="episode 0 .*had already ended"):
         verify_submission(sub)
     sub = copy.deepcopy(submissions["noisy"])
     lost = next(r for r in sub["episodes"] if not r["success"])
     lost["success"] = True
-    sub["summary"]["success_rate"] = sum(r["success"] for r in sub["episodes"]) / n
+    resummarize(sub)
     with pytest.raises(SubmissionError, match=rf"episode {lost['index']} .*success is False"):
         verify_submission(sub)
 
@@ -104,6 +106,10 @@ def test_schema_version_and_summary_arithmetic_are_checked(submissions):
     sub = copy.deepcopy(submissions["expert"])
     sub["summary"]["mean_return"] += 1.0
     with pytest.raises(SubmissionError, match="summary: mean_return"):
+        verify_submission(sub)
+    sub = copy.deepcopy(submissions["noisy"])
+    sub["summary"]["return_ci95"] /= 2  # a tighter interval than the episodes give
+    with pytest.raises(SubmissionError, match="summary: return_ci95"):
         verify_submission(sub)
     with pytest.raises(SubmissionError, match="a submission is a JSON object"):
         verify_submission([1, 2])
@@ -140,7 +146,7 @@ def test_any_single_reward_change_is_caught_even_with_consistent_totals(submissi
     turn = data.draw(st.integers(0, record["turns"] - 1))
     record["rewards"][turn] += data.draw(st.sampled_from([-2.0, -1.0, -0.5, 0.5, 1.0]))
     record["return"] = sum(record["rewards"])
-    sub["summary"]["mean_return"] = sum(r["return"] for r in sub["episodes"]) / len(sub["episodes"])
+    resummarize(sub)
     with pytest.raises(SubmissionError, match=rf"episode {i} .*turn {turn}: the reward is"):
         verify_submission(sub)
 
@@ -150,16 +156,26 @@ def test_cli_packs_and_verifies_and_exits_1_on_a_rejection(tmp_path):
 
     from archer_envs.cli import main as cli
 
-    evaluate(make_agent("expert", ENV), ENV, split="test", episodes=5, seed=0, out_dir=tmp_path / "eval")
+    evaluate(make_agent("expert", ENV), ENV, split="test", seed=0, out_dir=tmp_path / "eval")
     runner = CliRunner()
     out = tmp_path / "sub.json"
     result = runner.invoke(cli, ["leaderboard", "pack", str(tmp_path / "eval"), "--out", str(out), "--name", "x",
                                  "--algorithm", "scripted", "--base-model", "none", "--parameters", "0"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, ["leaderboard", "verify", str(out)])
-    assert result.exit_code == 0 and result.output.startswith("verified: archer/TwentyQuestions-v0 test, 5 episodes")
+    assert result.exit_code == 0 and result.output.startswith("verified: archer/TwentyQuestions-v0 test, 31 episodes")
     sub = json.loads(out.read_text())
     sub["episodes"][1]["answers"][0] = "Yes." if sub["episodes"][1]["answers"][0] != "Yes." else "No."
     out.write_text(json.dumps(sub))
     result = runner.invoke(cli, ["leaderboard", "verify", str(out)])
     assert result.exit_code == 1 and "rejected: episode 1" in result.output and "turn 0" in result.output
+
+
+def test_the_leaderboard_needs_the_whole_test_split(tmp_path):
+    for split, episodes, why in (("train", None, "split 'train'"), ("test", 10, "10 episodes cover part of the 31")):
+        folder = tmp_path / f"{split}-{episodes}"
+        evaluate(make_agent("expert", ENV), ENV, split=split, episodes=episodes, seed=0, out_dir=folder)
+        sub = make_submission(folder, META)
+        with pytest.raises(SubmissionError, match=why):
+            verify_submission(sub)
+        assert verify_submission(sub, leaderboard=False).status == "verified"  # a sound result all the same

@@ -13,7 +13,7 @@ Set-up is idempotent and needs only Python >= 3.10 and this repository:
      configured package index / find-links (a CPU-only machine there must provide a CPU wheel;
      plain PyPI would serve the multi-gigabyte CUDA build, so we warn);
    ``ARCHER_TORCH_INDEX_URL`` overrides the index used for torch, ``ARCHER_SKIP_TORCH=1`` skips it;
-3. ``pip install -e .[embed,test]`` (torch already satisfies the package's ``torch>=2.2``).
+3. ``pip install -e .[embed,leaderboard,test]`` (torch already satisfies the package's ``torch>=2.2``).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def setup() -> Path:
     stamp = VENV / ".archer-installed"
     pyproject = ROOT / "pyproject.toml"
     if not stamp.exists() or stamp.stat().st_mtime < pyproject.stat().st_mtime:
-        run([py, "-m", "pip", "install", "-e", f"{ROOT}[embed,test]"])
+        run([py, "-m", "pip", "install", "-e", f"{ROOT}[embed,leaderboard,test]"])
         stamp.touch()
     return py
 

@@ -1,0 +1,270 @@
+"""The leaderboard web service: an HTTP API and HTML pages over one SQLite file (FastAPI + uvicorn).
+
+    archer leaderboard token create --db lb.sqlite --name admin --admin
+    archer leaderboard serve --db lb.sqlite --port 8000
+
+API (JSON; errors are ``{"detail": "<what is wrong>"}`` with a 4xx status):
+
+=======================================  ============================================================
+``POST /api/submissions``                submit (``Authorization: Bearer <token>``; body: a submission)
+                                         → 201 ``{id, status, rank, of, url, ...}``
+``GET /api/submissions?env_id=ID``       the ranked entries (of one env, or of every env)
+``GET /api/submissions/{id}``            one entry with its summary; ``?episodes=true`` adds the episodes
+``DELETE /api/submissions/{id}``         remove one (admin token)
+``GET /api/envs``                        the ranked envs and their submission counts
+=======================================  ============================================================
+
+Pages: ``/`` (every env), ``/envs/<EnvName>`` (the ranked table), ``/submissions/<id>`` (transcripts).
+
+A submission is checked in this order, and the first failure answers without touching the database:
+token (401; 403 for a non-admin on admin routes), rate (429, per token for submissions and per client
+address for every request), size (413), JSON (400), schema and episode list (422), duplicate
+episodes (409), replay (422, naming the first diverging episode and turn). Replays run one at a time
+in a worker thread (they are CPU-bound; the pages stay responsive meanwhile).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from leaderboard.pages import (ServerLinks, env_from_name, env_page, index_page, leaderboard_envs, ranked,
+                               submission_page)
+from leaderboard.store import DuplicateSubmission, Store, Token
+from leaderboard.submission import SubmissionError, check_schema, fingerprint, verify_submission
+
+DEFAULT_MAX_MB = 16.0  # a 1,000-episode Twenty Questions submission is about 1.5 MB
+DEFAULT_SUBMIT_RATE = 30  # submissions per minute per token
+DEFAULT_REQUEST_RATE = 600  # requests per minute per client address
+PUBLIC_HIDDEN = ("contact", "fingerprint")  # stored, shown to admins only
+
+
+@dataclass
+class Limits:
+    max_bytes: int = int(DEFAULT_MAX_MB * 2**20)
+    submit_per_minute: int = DEFAULT_SUBMIT_RATE
+    request_per_minute: int = DEFAULT_REQUEST_RATE
+
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "submit_per_minute", "request_per_minute"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+class RateLimiter:
+    """A token bucket per key: up to ``per_minute`` requests at once, refilled at ``per_minute`` a minute."""
+
+    def __init__(self, per_minute: int, clock=time.monotonic) -> None:
+        self.capacity, self.rate, self.clock = float(per_minute), per_minute / 60.0, clock
+        self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens left, time of last update)
+        self.lock = threading.Lock()
+
+    def wait(self, key: str) -> float:
+        """0 and one request counted if ``key`` may go on now, else the seconds until it may."""
+        with self.lock:
+            now = self.clock()
+            left, then = self.buckets.get(key, (self.capacity, now))
+            left = min(self.capacity, left + (now - then) * self.rate)
+            if left < 1.0:
+                self.buckets[key] = (left, now)
+                return (1.0 - left) / self.rate
+            self.buckets[key] = (left - 1.0, now)
+            if len(self.buckets) > 10_000:  # forget keys whose bucket has refilled
+                full = [k for k, (n, t) in self.buckets.items() if n + (now - t) * self.rate >= self.capacity]
+                for k in full:
+                    del self.buckets[k]
+            return 0.0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("archer-gym")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(body: bytes) -> Any:
+    """The request body as JSON; ValueError naming the problem (NaN/Infinity are not JSON)."""
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as err:
+        raise ValueError(f"the body is not UTF-8 ({err.reason} at byte {err.start})") from None
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{err.msg} at line {err.lineno} column {err.colno}") from None
+
+
+def public(entry: dict[str, Any], admin: bool = False) -> dict[str, Any]:
+    return dict(entry) if admin else {k: v for k, v in entry.items() if k not in PUBLIC_HIDDEN}
+
+
+def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
+    """The FastAPI application over the database ``db`` (a path or a :class:`Store`)."""
+    store = db if isinstance(db, Store) else Store(db)
+    limits = limits or Limits()
+    submit_limiter = RateLimiter(limits.submit_per_minute)
+    request_limiter = RateLimiter(limits.request_per_minute)
+    replay_lock = threading.Lock()
+    links = ServerLinks()
+    app = FastAPI(title="archer-gym leaderboard", version=_version(),
+                  description="Submit, verify (by replay) and rank archer-gym evaluation results.")
+    app.state.store, app.state.limits = store, limits
+
+    @app.middleware("http")
+    async def limit_request_rate(request: Request, call_next):
+        client = request.client.host if request.client else "unknown"
+        wait = request_limiter.wait(client)
+        if wait > 0:
+            return JSONResponse({"detail": f"too many requests from {client}: at most {limits.request_per_minute} "
+                                           f"a minute; retry in {wait:.0f} s"},
+                                status_code=429, headers={"Retry-After": str(max(1, round(wait)))})
+        return await call_next(request)
+
+    def authenticate(request: Request, admin: bool = False) -> Token:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(401, "a token is needed: send the header 'Authorization: Bearer <token>' "
+                                     "(tokens come from `archer leaderboard token create`)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        found = store.authenticate(token.strip())
+        if found is None:
+            raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        if admin and not found.admin:
+            raise HTTPException(403, f"token {found.name!r} is not an admin token")
+        return found
+
+    def optional_admin(request: Request) -> bool:
+        if "authorization" not in request.headers:
+            return False
+        return authenticate(request).admin
+
+    async def read_body(request: Request) -> bytes:
+        too_big = HTTPException(413, f"the submission is larger than this server's limit of {limits.max_bytes:,} bytes")
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limits.max_bytes:
+            raise too_big
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_bytes:
+                raise too_big
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def verify(submission: Any) -> tuple[Any, str]:
+        try:
+            check_schema(submission)
+            fp = fingerprint(submission)
+            existing = store.find_fingerprint(fp)
+            if existing is not None:
+                raise DuplicateSubmission(existing)
+            with replay_lock:
+                return verify_submission(submission), fp
+        except SubmissionError as err:
+            raise HTTPException(422, f"rejected: {err}") from None
+        except DuplicateSubmission as err:
+            raise HTTPException(409, f"rejected: {err}") from None
+
+    @app.post("/api/submissions", status_code=201)
+    async def submit(request: Request) -> dict[str, Any]:
+        token = authenticate(request)
+        wait = submit_limiter.wait(token.name)
+        if wait > 0:
+            raise HTTPException(429, f"token {token.name!r} may submit {limits.submit_per_minute} times a minute; "
+                                     f"retry in {wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
+        body = await read_body(request)
+        try:
+            submission = parse_json(body)
+        except ValueError as err:
+            raise HTTPException(400, f"malformed JSON: {err}") from None
+        verdict, fp = await run_in_threadpool(verify, submission)
+        try:
+            new_id = await run_in_threadpool(store.add_submission, submission, verdict, fp, token.name)
+        except DuplicateSubmission as err:  # the same episodes landed while these were replayed
+            raise HTTPException(409, f"rejected: {err}") from None
+        entries = ranked(store, verdict.env_id)
+        position = next(e["rank"] for e in entries if e["id"] == new_id)
+        return {"id": new_id, "status": verdict.status, "env_id": verdict.env_id, "rank": position,
+                "of": len(entries), "mean_return": verdict.mean_return, "return_ci95": verdict.return_ci95,
+                "success_rate": verdict.success_rate, "mean_turns": verdict.mean_turns,
+                "verify_seconds": round(verdict.seconds, 4), "url": links.submission(new_id)}
+
+    @app.get("/api/envs")
+    def list_envs() -> list[dict[str, Any]]:
+        return [{"env_id": e, "submissions": len(store.entries(e)), "page": links.env(e)} for e in leaderboard_envs()]
+
+    @app.get("/api/submissions")
+    def list_submissions(request: Request, env_id: str | None = None) -> dict[str, Any]:
+        admin = optional_admin(request)
+        if env_id is not None and env_id not in leaderboard_envs():
+            raise HTTPException(404, f"no leaderboard for env {env_id!r}: expected one of {', '.join(leaderboard_envs())}")
+        envs = [env_id] if env_id is not None else leaderboard_envs()
+        return {"entries": [public(e, admin) for env in envs for e in ranked(store, env)]}
+
+    @app.get("/api/submissions/{submission_id}")
+    def get_submission(request: Request, submission_id: int, episodes: bool = False) -> dict[str, Any]:
+        admin = optional_admin(request)
+        entry = store.entry(submission_id)
+        if entry is None:
+            raise HTTPException(404, f"no submission {submission_id}")
+        position = next(e["rank"] for e in ranked(store, entry["env_id"]) if e["id"] == submission_id)
+        submission = store.submission(submission_id)
+        out = {**public(entry, admin), "rank": position, "summary": submission["summary"]}
+        if episodes:
+            out["episodes"] = submission["episodes"]
+        return out
+
+    @app.delete("/api/submissions/{submission_id}")
+    def delete_submission(request: Request, submission_id: int) -> dict[str, Any]:
+        authenticate(request, admin=True)
+        if not store.delete(submission_id):
+            raise HTTPException(404, f"no submission {submission_id}")
+        return {"deleted": submission_id}
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> str:
+        return index_page(store, links)
+
+    @app.get("/envs/{name}", response_class=HTMLResponse)
+    def env(name: str) -> str:
+        env_id = env_from_name(name)
+        if env_id is None:
+            raise HTTPException(404, f"no leaderboard for {name!r}")
+        return env_page(store, env_id, links)
+
+    @app.get("/submissions/{submission_id}", response_class=HTMLResponse)
+    def transcripts(submission_id: int) -> str:
+        page = submission_page(store, submission_id, links)
+        if page is None:
+            raise HTTPException(404, f"no submission {submission_id}")
+        return page
+
+    @app.get("/healthz")
+    def health() -> dict[str, Any]:
+        return {"ok": True, "submissions": store.count()}
+
+    return app
+
+
+def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None) -> None:
+    """Run the service until interrupted (uvicorn, one process)."""
+    import uvicorn
+
+    app = create_app(db, limits)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -13,7 +13,11 @@ Set-up is idempotent and needs only Python >= 3.10 and this repository:
      configured package index / find-links (a CPU-only machine there must provide a CPU wheel;
      plain PyPI would serve the multi-gigabyte CUDA build, so we warn);
    ``ARCHER_TORCH_INDEX_URL`` overrides the index used for torch, ``ARCHER_SKIP_TORCH=1`` skips it;
-3. ``pip install -e .[embed,leaderboard,test]`` (torch already satisfies the package's ``torch>=2.2``).
+3. ``pip install -e .[embed,leaderboard,test]`` (torch already satisfies the package's ``torch>=2.2``);
+4. for ``test`` only: a Chromium for the leaderboard page test. ``chromium`` on the PATH (or
+   ``ARCHER_CHROMIUM``) is used; else, running as root on Debian/Ubuntu, Debian's ``chromium``
+   package is installed with apt-get (``ARCHER_SKIP_BROWSER=1`` skips this; the browser test then
+   skips too, unless ``ARCHER_REQUIRE_BROWSER=1``, which CI sets).
 """
 
 from __future__ import annotations
@@ -105,6 +109,33 @@ def setup() -> Path:
     return py
 
 
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+
+
+def find_chromium() -> str | None:
+    explicit = os.environ.get("ARCHER_CHROMIUM")
+    if explicit:
+        return explicit if Path(explicit).is_file() else None
+    return next((p for p in map(shutil.which, CHROMIUM_NAMES) if p), None)
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium for the browser test where that is ours to do (root, apt-get)."""
+    if os.environ.get("ARCHER_SKIP_BROWSER") == "1" or find_chromium():
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print("note: no chromium found and it cannot be installed here (needs root and apt-get); "
+              "the leaderboard browser test will be skipped. Set ARCHER_CHROMIUM to a Chromium binary.", flush=True)
+        return
+    install = [apt, "install", "-y", "--no-install-recommends", "chromium"]
+    quiet = dict(env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    print("+", " ".join(install), flush=True)
+    if subprocess.run(install, **quiet).returncode != 0:  # a stale package list: refresh it once
+        run([apt, "update"], **quiet)
+        run(install, **quiet)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"main", "test", "setup"}:
         print(__doc__)
@@ -115,6 +146,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "main":
         cmd = [str(bin_dir / MAIN_JOB[0]), *MAIN_JOB[1:], *argv[1:]]
     elif argv[0] == "test":
+        ensure_chromium()
         cmd = [str(py), "-m", "pytest", *argv[1:]]
     else:
         return 0

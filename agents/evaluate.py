@@ -223,7 +223,7 @@ def evaluate(
         :class:`EvalResult` with the summary (mean return, its 95% CI half-width
         ``1.96 * std(ddof=1) / sqrt(n)``, success rate, mean turns, ...) and per-episode records.
     """
-    from archer_envs.play import make_batched_env, play_episodes
+    from archer_envs.play import knowledge_matcher, make_batched_env, play_episodes
 
     import archer_envs  # noqa: F401  (registers the ids)
     import gymnasium as gym
@@ -274,6 +274,8 @@ def evaluate(
         "agent": str(name) if name is not None else type(agent).__qualname__,
         "agent_description": None if getattr(agent, "description", None) is None else str(agent.description),
         "env_kwargs": _json_safe(env_kwargs),
+        # "auto" depends on what is installed; the leaderboard replays with the matcher named here
+        "knowledge_matcher": knowledge_matcher(env_id, env_kwargs),
         "archer_gym_version": _version(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(seconds, 3),

@@ -207,12 +207,17 @@ class LexicalMatcher(BankMatcher):
 MATCHERS = ("auto", "embedding", "lexical")
 
 
+def default_matcher() -> str:
+    """What ``matcher="auto"`` is on this machine: "embedding" when its model is installed, else "lexical"."""
+    return "embedding" if embedder_available() else "lexical"
+
+
 def make_matcher(kind: str, bank: Sequence[tuple[str, str]], threshold: float | None = None) -> Matcher:
     """``auto`` = the embedding matcher when its model is installed, else the lexical one."""
     if kind not in MATCHERS:
         raise ValueError(f"unknown matcher {kind!r}: expected one of {', '.join(MATCHERS)}")
     if kind == "auto":
-        kind = "embedding" if embedder_available() else "lexical"
+        kind = default_matcher()
     if kind == "embedding":
         if not embedder_available():
             raise ValueError(

@@ -40,6 +40,29 @@ class EpisodeResult:
         return len(self.actions)
 
 
+def takes_oracle(env_id: str) -> bool:
+    """Whether the env is built with an ``oracle`` argument (every env but WebShop and Jericho)."""
+    import inspect
+
+    from gymnasium.envs.registration import load_env_creator
+
+    import archer_envs  # noqa: F401  (registers the ids)
+
+    return "oracle" in inspect.signature(load_env_creator(gym.spec(env_id).entry_point)).parameters
+
+
+def knowledge_matcher(env_id: str, env_kwargs: dict[str, Any] | None = None) -> str | None:
+    """The question matcher an env's knowledge oracle uses with these kwargs ("embedding" or
+    "lexical"); None where the env has no oracle or another backend answers."""
+    kwargs = env_kwargs or {}
+    if not takes_oracle(env_id) or kwargs.get("oracle", "knowledge") != "knowledge":
+        return None
+    from archer_envs.matching import default_matcher
+
+    chosen = (kwargs.get("oracle_kwargs") or {}).get("matcher", "auto")
+    return default_matcher() if chosen == "auto" else str(chosen)
+
+
 def make_batched_env(env_id: str, num_envs: int, **env_kwargs: Any):
     import archer_envs  # noqa: F401  (registers the ids)
 

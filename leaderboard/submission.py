@@ -20,8 +20,11 @@ docs/results_format.md for the harness files.
    rate, mean turns) are recomputed.
 
 The first mismatch raises :class:`SubmissionError` naming the episode (index and secret) and turn.
-Results made with another oracle backend (non-empty ``env_kwargs``) cannot be replayed; they pass
-checks 1–2 and the recomputation of the summary from the records, and get status ``"unverified"``.
+The replay uses the question matcher the summary records (``knowledge_matcher``), so a result made
+without the optional embedder (lexical matcher) verifies on a server that has it. Results made with
+another oracle backend (``env_kwargs`` naming ``oracle="openai"``, ``"hf"``, or other env options)
+cannot be replayed; they pass checks 1–2 and the recomputation of the summary from the records, and
+get status ``"unverified"``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -78,17 +82,21 @@ def load_submission(path: str | Path) -> dict[str, Any]:
         raise SubmissionError(f"{p}: not valid JSON ({err})") from None
 
 
-def check_schema(submission: Any) -> None:
-    """Raise SubmissionError naming the first schema violation (path in the object and the reason)."""
+@lru_cache(maxsize=1)
+def _validator():
     import jsonschema
 
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
+
+
+def check_schema(submission: Any) -> None:
+    """Raise SubmissionError naming the first schema violation (path in the object and the reason)."""
     if not isinstance(submission, dict):
         raise SubmissionError(f"a submission is a JSON object, got {type(submission).__name__}")
     if submission.get("format") != FORMAT or submission.get("format_version") != FORMAT_VERSION:
         raise SubmissionError(f"format {submission.get('format')!r} version {submission.get('format_version')!r}: "
                               f"expected {FORMAT!r} version {FORMAT_VERSION}")
-    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
-    error = next(iter(sorted(validator.iter_errors(submission), key=lambda e: list(e.absolute_path))), None)
+    error = next(iter(sorted(_validator().iter_errors(submission), key=lambda e: list(e.absolute_path))), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise SubmissionError(f"schema: at {where}: {error.message}")
@@ -166,16 +174,33 @@ def check_records(submission: dict[str, Any]) -> dict[str, float | None]:
     return recomputed
 
 
-def replay(submission: dict[str, Any]) -> None:
-    """Step every episode's actions through a fresh env (default knowledge oracle); raise at the
-    first turn whose answer, reward or ending differs, or an episode whose success differs."""
+def replay_kwargs(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """``gym.make`` kwargs that rebuild the env a result was played on, answered by the knowledge
+    oracle with the question matcher the summary names (``auto`` differs between machines with and
+    without the embedder); None where another backend answered, so the result cannot be replayed."""
+    env_kwargs = summary.get("env_kwargs") or {}
+    if set(env_kwargs) - {"oracle", "oracle_kwargs"} or env_kwargs.get("oracle", "knowledge") != "knowledge":
+        return None
+    oracle_kwargs = dict(env_kwargs.get("oracle_kwargs") or {})
+    matcher = summary.get("knowledge_matcher")
+    if matcher is not None and oracle_kwargs.get("matcher", "auto") == "auto":
+        oracle_kwargs["matcher"] = matcher
+    return {"oracle": "knowledge", "oracle_kwargs": oracle_kwargs} if oracle_kwargs else {}
+
+
+def replay(submission: dict[str, Any], env_kwargs: dict[str, Any] | None = None) -> None:
+    """Step every episode's actions through a fresh env (knowledge oracle, built with ``env_kwargs``);
+    raise at the first turn whose answer, reward or ending differs, or an episode whose success differs."""
     import gymnasium as gym
 
     import archer_envs  # noqa: F401  (registers the ids)
     from archer_envs.play import secret_option
 
     env_id = submission["summary"]["env_id"]
-    env = gym.make(env_id)
+    try:
+        env = gym.make(env_id, **(env_kwargs or {}))
+    except (ValueError, TypeError) as err:
+        raise SubmissionError(f"cannot rebuild {env_id} with {env_kwargs} to replay the episodes: {err}") from None
     option = secret_option(env)
     try:
         for r in submission["episodes"]:
@@ -215,12 +240,14 @@ def verify_submission(submission: Any, leaderboard: bool = True) -> Verdict:
     numbers = check_records(submission)
     s = submission["summary"]
     status = "unverified"
-    if not s.get("env_kwargs"):
-        replay(submission)
+    kwargs = replay_kwargs(s)
+    if kwargs is not None:
+        replay(submission, kwargs)
         status = "verified"
     return Verdict(status, s["env_id"], s["split"], s["episodes"], numbers["mean_return"], numbers["return_ci95"],
                    numbers["success_rate"], numbers["mean_turns"], time.perf_counter() - start)
 
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LEADERBOARD_SPLIT", "SubmissionError", "Verdict", "check_schema",
-           "check_track", "fingerprint", "load_submission", "make_submission", "replay", "verify_submission"]
+           "check_track", "fingerprint", "load_submission", "make_submission", "replay", "replay_kwargs",
+           "verify_submission"]

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from agents.agent_registry import make_agent
 from agents.evaluate import evaluate, summarize_records
-from leaderboard.submission import SubmissionError, load_submission, make_submission, verify_submission
+from leaderboard.submission import (SubmissionError, load_submission, make_submission, replay_kwargs,
+                                   verify_submission)
 
 ENV = "archer/TwentyQuestions-v0"
 META = {"agent_name": "scripted expert", "algorithm": "scripted", "base_model": "none", "parameters": None,
@@ -179,3 +180,18 @@ def test_the_leaderboard_needs_the_whole_test_split(tmp_path):
         with pytest.raises(SubmissionError, match=why):
             verify_submission(sub)
         assert verify_submission(sub, leaderboard=False).status == "verified"  # a sound result all the same
+
+
+def test_results_made_with_the_lexical_matcher_replay_with_it(tmp_path):
+    """`auto` is the embedder where installed, else lexical: the summary records which one answered,
+    and the replay uses that one, whatever this machine's default."""
+    lexical = {"oracle": "knowledge", "oracle_kwargs": {"matcher": "lexical"}}
+    result = evaluate(make_agent("noisy", ENV, seed=1), ENV, out_dir=tmp_path, **lexical)
+    assert result.summary["knowledge_matcher"] == "lexical"
+    sub = make_submission(tmp_path, META)
+    assert verify_submission(sub).status == "verified"
+    sub["summary"]["env_kwargs"] = {}  # as if `auto` had meant lexical on the submitter's machine
+    assert verify_submission(sub).status == "verified"
+    assert replay_kwargs(sub["summary"]) == lexical
+    sub["summary"]["env_kwargs"] = {"oracle": "openai", "oracle_kwargs": {"model": "m"}}
+    assert replay_kwargs(sub["summary"]) is None and verify_submission(sub).status == "unverified"

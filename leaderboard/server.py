@@ -17,9 +17,9 @@ API (JSON; errors are ``{"detail": "<what is wrong>"}`` with a 4xx status):
 Pages: ``/`` (every env), ``/envs/<EnvName>`` (the ranked table), ``/submissions/<id>`` (transcripts).
 
 A submission is checked in this order, and the first failure answers without touching the database:
-token (401; 403 for a non-admin on admin routes), rate (429, per token for submissions and per client
-address for every request), size (413), JSON (400), schema and episode list (422), duplicate
-episodes (409), replay (422, naming the first diverging episode and turn). Replays run one at a time
+request rate per client address (429), token (401; 403 for a non-admin on admin routes), submission
+rate per token (429), size (413), JSON (400), schema (422), duplicate episodes (409), episode list,
+arithmetic and replay (422, naming the first diverging episode and turn). Replays run one at a time
 in a worker thread (they are CPU-bound; the pages stay responsive meanwhile).
 """
 

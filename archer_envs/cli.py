@@ -191,6 +191,49 @@ def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size,
         click.echo(f"  wrote {result.out_dir}/summary.json and episodes.jsonl")
 
 
+@main.command("match")
+@click.option("--env", "env_id", default="archer/TwentyQuestions-v0", show_default=True,
+              type=click.Choice(["archer/TwentyQuestions-v0", "archer/GuessMyCity-v0"]),
+              help="The single-agent game whose two-role version is played.")
+@click.option("--asker", "asker_spec", default="expert", show_default=True, metavar="SPEC",
+              help="expert | noisy | random | chat:<model>[@<base_url>] | a checkpoint directory.")
+@click.option("--answerer", default="knowledge", show_default=True, type=click.Choice(["knowledge", "openai", "hf"]),
+              help="The oracle backend that plays the answerer.")
+@click.option("--answerer-option", "answerer_options", multiple=True, metavar="KEY=VALUE",
+              help="Answerer backend argument, repeatable (e.g. model=llama3.1 base_url=http://localhost:11434/v1).")
+@click.option("--split", default="test", show_default=True)
+@click.option("--games", type=click.IntRange(min=1), default=None,
+              help="Games to play: the seed-shuffled split, repeated as needed [default: each secret once].")
+@click.option("--seed", default=0, show_default=True, help="Seed of the secret list and of scripted askers.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write one JSON line per game here.")
+def match_command(env_id, asker_spec, answerer, answerer_options, split, games, seed, out) -> None:
+    """Play the two-role version of a game: an asker agent against an answerer (archer_envs.multiagent)."""
+    from agents.agent_registry import make_agent
+    from agents.evaluate import episode_secrets, write_atomic
+    from archer_envs.multiagent import TWO_ROLE, oracle_answerer, play_matches
+
+    module = TWO_ROLE[env_id]
+    try:
+        secrets = episode_secrets(env_id, split, games, seed)
+        asker = make_agent(asker_spec, env_id, seed=seed)
+        answering = oracle_answerer(module, answerer, **_parse_options(answerer_options, "--answerer-option"))
+    except ValueError as err:
+        raise click.UsageError(str(err)) from err
+    results = play_matches(module, asker, answering, secrets)
+    n = len(results)
+    click.echo(f"{module.GAME.name}: asker {asker_spec} vs answerer {answerer} on {split} ({n} games)\n"
+               f"  asker mean return     {sum(r.asker_return for r in results) / n:.2f}\n"
+               f"  success rate          {sum(r.success for r in results) / n:.3f}\n"
+               f"  answerer mean return  {sum(r.answerer_return for r in results) / n:.2f} (0 = always consistent)\n"
+               f"  mean turns            {sum(r.turns for r in results) / n:.2f}")
+    if out is not None:
+        lines = (json.dumps({"secret": r.secret, "transcript": r.transcript, "replies": r.replies,
+                             "asker_rewards": r.asker_rewards, "answerer_rewards": r.answerer_rewards,
+                             "success": r.success, "truncated": r.truncated}) + "\n" for r in results)
+        write_atomic(out, lines)
+        click.echo(f"  wrote {out}")
+
+
 @main.group()
 def data() -> None:
     """Offline datasets of episodes (JSONL, one episode per line)."""

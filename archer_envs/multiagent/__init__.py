@@ -13,8 +13,12 @@ See :mod:`archer_envs.multiagent.two_role` for observations, rewards and the tur
 """
 
 from archer_envs.multiagent import guess_my_city_v0, twenty_questions_v0
-from archer_envs.multiagent.match import MatchResult, OracleAnswerer, play_match
+from archer_envs.multiagent.match import MatchResult, OracleAnswerer, oracle_answerer, play_match, play_matches
 from archer_envs.multiagent.two_role import AGENTS, ANSWERER, ASKER, TwoRoleQuestionEnv, TwoRoleQuestionParallelEnv
 
-__all__ = ["AGENTS", "ANSWERER", "ASKER", "MatchResult", "OracleAnswerer", "TwoRoleQuestionEnv",
-           "TwoRoleQuestionParallelEnv", "guess_my_city_v0", "play_match", "twenty_questions_v0"]
+# The single-agent env each two-role game extends.
+TWO_ROLE = {"archer/TwentyQuestions-v0": twenty_questions_v0, "archer/GuessMyCity-v0": guess_my_city_v0}
+
+__all__ = ["AGENTS", "ANSWERER", "ASKER", "MatchResult", "OracleAnswerer", "TWO_ROLE", "TwoRoleQuestionEnv",
+           "TwoRoleQuestionParallelEnv", "guess_my_city_v0", "oracle_answerer", "play_match", "play_matches",
+           "twenty_questions_v0"]

@@ -83,4 +83,23 @@ def play_match(env, asker, answerer, seed: int | None = None, options: dict[str,
     return result
 
 
-__all__ = ["MatchResult", "OracleAnswerer", "play_match"]
+def play_matches(module, asker, answerer, secrets: list[str], **env_kwargs: Any) -> list[MatchResult]:
+    """One game per secret (e.g. ``agents.evaluate.episode_secrets(...)``) on ``module.env(**env_kwargs)``."""
+    env = module.env(**env_kwargs)
+    option = env.unwrapped.game.secret_option
+    try:
+        return [play_match(env, asker, answerer, options={option: secret}) for secret in secrets]
+    finally:
+        env.close()
+
+
+def oracle_answerer(module, backend: str = "knowledge", **oracle_kwargs: Any) -> OracleAnswerer:
+    """The answerer played by an oracle backend ("knowledge", "openai", "hf") with the game's prompt."""
+    from archer_envs.oracles import make_oracle
+
+    game = module.GAME
+    oracle = make_oracle(backend, knowledge=game.make_reference, task=game.task, oracle_kwargs=oracle_kwargs)
+    return OracleAnswerer(oracle, name=f"oracle:{backend}")
+
+
+__all__ = ["MatchResult", "OracleAnswerer", "oracle_answerer", "play_match", "play_matches"]

@@ -220,8 +220,10 @@ def test_unverified_results_rank_below_verified_ones(server, results):
 def test_rate_limits_and_restart(tmp_path, results):
     db = tmp_path / "lb.sqlite"
     token = Store(db).create_token("bob")
+    sub = copy.deepcopy(results["noisy-2"])  # another backend's result: stored without a replay, so the
+    sub["summary"]["env_kwargs"] = {"oracle": "openai"}  # requests below come well within a refill (12 s)
     with serving(db, "--submit-rate", "1", "--request-rate", "5") as srv:
-        first = submit(srv.url, token, results["noisy-2"])  # request 2 (1: the start-up probe)
+        first = submit(srv.url, token, sub)  # request 2 (1: the start-up probe)
         with pytest.raises(LeaderboardError, match="429: token 'bob' may submit 1 times a minute"):
             submit(srv.url, token, results["noisy-3"])  # request 3
         request("GET", srv.url + "/healthz")  # request 4

@@ -190,7 +190,7 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
                                      f"retry in {wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
         body = await read_body(request)
         try:
-            submission = parse_json(body)
+            submission = await run_in_threadpool(parse_json, body)  # megabytes: off the event loop
         except ValueError as err:
             raise HTTPException(400, f"malformed JSON: {err}") from None
         verdict, fp = await run_in_threadpool(verify, submission)

@@ -107,6 +107,9 @@ def check_episode_list(submission: dict[str, Any]) -> list:
     from agents.evaluate import episode_list_sha256, episode_secrets
 
     s, records = submission["summary"], submission["episodes"]
+    requested = s["episodes_requested"]
+    if requested is not None and requested != len(records):  # checked first: the list is built from it
+        raise SubmissionError(f"summary: episodes_requested is {requested} but there are {len(records)} records")
     try:
         secrets = episode_secrets(s["env_id"], s["split"], s["episodes_requested"], s["seed"])
     except (ValueError, KeyError) as err:

@@ -83,7 +83,7 @@ def test_claimed_success_and_turns_after_the_end_are_rejected(submissions):
 def test_the_episode_list_must_be_the_harness_list(submissions):
     sub = copy.deepcopy(submissions["expert"])
     del sub["episodes"][-1]
-    with pytest.raises(SubmissionError, match="expected 40 episodes"):
+    with pytest.raises(SubmissionError, match="episodes_requested is 40 but there are 39 records"):
         verify_submission(sub)
     sub = copy.deepcopy(submissions["expert"])
     sub["episodes"][3]["secret"], sub["episodes"][4]["secret"] = sub["episodes"][4]["secret"], sub["episodes"][3]["secret"]
@@ -195,3 +195,10 @@ def test_results_made_with_the_lexical_matcher_replay_with_it(tmp_path):
     assert replay_kwargs(sub["summary"]) == lexical
     sub["summary"]["env_kwargs"] = {"oracle": "openai", "oracle_kwargs": {"model": "m"}}
     assert replay_kwargs(sub["summary"]) is None and verify_submission(sub).status == "unverified"
+
+
+def test_an_absurd_episode_count_is_refused_before_any_list_is_built(submissions):
+    sub = copy.deepcopy(submissions["expert"])
+    sub["summary"]["episodes_requested"] = 10**12  # deriving that list would exhaust memory
+    with pytest.raises(SubmissionError, match="episodes_requested is 1000000000000 but there are 40 records"):
+        verify_submission(sub)

@@ -202,3 +202,16 @@ def test_an_absurd_episode_count_is_refused_before_any_list_is_built(submissions
     sub["summary"]["episodes_requested"] = 10**12  # deriving that list would exhaust memory
     with pytest.raises(SubmissionError, match="episodes_requested is 1000000000000 but there are 40 records"):
         verify_submission(sub)
+
+
+@pytest.mark.parametrize("env_id", ["archer/GuessMyCity-v0", "archer/Detective-v0", "archer/WebShop-v0"])
+def test_every_leaderboard_env_verifies_by_replay_and_catches_a_changed_reward(tmp_path, env_id):
+    evaluate(make_agent("noisy", env_id, seed=0), env_id, out_dir=tmp_path)
+    sub = make_submission(tmp_path, META)
+    assert verify_submission(copy.deepcopy(sub)).status == "verified"
+    record = sub["episodes"][3]
+    record["rewards"][-1] += 0.5
+    record["return"] = sum(record["rewards"])
+    resummarize(sub)
+    with pytest.raises(SubmissionError, match=rf"episode 3 .*turn {record['turns'] - 1}: the reward is"):
+        verify_submission(sub)

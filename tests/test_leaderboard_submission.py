@@ -35,7 +35,7 @@ def submissions(tmp_path_factory):
 
 
 def test_honest_submissions_verify_by_replay(submissions):
-    for policy, sub in submissions.items():
+    for sub in submissions.values():
         verdict = verify_submission(copy.deepcopy(sub))
         assert verdict.status == "verified" and verdict.episodes == 40
         assert verdict.mean_return == pytest.approx(sub["summary"]["mean_return"])

@@ -35,14 +35,29 @@ def _number(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
 
 
-def plot_learning_curve(metrics: str | os.PathLike, out: str | os.PathLike, references: dict[str, float] | None = None,
-                        title: str | None = None, window: int = 5) -> Path:
-    """Write the curve to ``out`` (PNG, or any format matplotlib knows from the suffix)."""
+def pyplot():
+    """``matplotlib.pyplot`` on the file-only Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save_figure(fig, path: str | os.PathLike) -> Path:
+    """Write ``fig`` to ``path`` (its folder created; the format from the suffix) and free it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    pyplot().close(fig)
+    return path
+
+
+def plot_learning_curve(metrics: str | os.PathLike, out: str | os.PathLike, references: dict[str, float] | None = None,
+                        title: str | None = None, window: int = 5) -> Path:
+    """Write the curve to ``out`` (PNG, or any format matplotlib knows from the suffix)."""
+    plt = pyplot()
     rows = read_metrics(metrics)
     train = [(r["trajectories"], _number(r.get("train_return"))) for r in rows if _number(r.get("train_return")) is not None]
     evals = [(r["trajectories"], _number(r.get("eval_return"))) for r in rows if _number(r.get("eval_return")) is not None]
@@ -69,8 +84,4 @@ def plot_learning_curve(metrics: str | os.PathLike, out: str | os.PathLike, refe
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)

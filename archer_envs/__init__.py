@@ -59,6 +59,11 @@ ENVS: dict[str, tuple[str, str | None, dict, str]] = {
 }
 
 
+def env_name(env_id: str) -> str:
+    """``archer/TwentyQuestions-v0`` → ``TwentyQuestions-v0`` (names folders and pages)."""
+    return env_id.split("/")[-1]
+
+
 def register_envs() -> None:
     for env_id, (entry, vector_entry, kwargs, _) in ENVS.items():
         if env_id not in gym.registry:
@@ -67,4 +72,4 @@ def register_envs() -> None:
 
 register_envs()
 
-__all__ = ["ENVS", "register_envs", "__version__"]
+__all__ = ["ENVS", "env_name", "register_envs", "__version__"]

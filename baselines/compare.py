@@ -33,6 +33,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from archer_envs import env_name
+
 CONFIG_DIR = Path(__file__).parent / "configs"
 SCHEMA_FILE = Path(__file__).parent / "results.schema.json"
 RESULTS_JSON, RESULTS_MD, CURVES_PNG = "results.json", "results.md", "learning_curves.png"
@@ -57,11 +59,6 @@ def mean_ci95(values: list[float]) -> tuple[float, float | None]:
     if x.size == 1:
         return float(x[0]), None
     return float(x.mean()), float(t95(x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-
-
-def env_name(env_id: str) -> str:
-    """``archer/TwentyQuestions-v0`` → ``TwentyQuestions-v0`` (the config folder's name)."""
-    return env_id.split("/")[-1]
 
 
 def config_file(env_id: str, algo: str, config_dir: str | Path = CONFIG_DIR) -> Path | None:
@@ -374,11 +371,9 @@ def results_markdown(results: dict[str, Any]) -> str:
 
 def plot_comparison(results: dict[str, Any], path: str | Path) -> Path:
     """Test return vs. trajectories and vs. wall time, the seed mean with a ±1 std band."""
-    import matplotlib
+    from agents.plots import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), dpi=120, sharey=True)
     for r in results["algorithms"]:
         c = r["curve"]
@@ -400,11 +395,7 @@ def plot_comparison(results: dict[str, Any], path: str | Path) -> Path:
     axes[0].legend(fontsize=8, loc="best")
     fig.suptitle(f"{results['env_id']}: {results['seeds']} seeds, {results['preset']} preset")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 __all__ = ["CONFIG_DIR", "RunSpec", "compare", "mean_ci95", "plot_comparison", "results_markdown", "run_one",

@@ -2,7 +2,7 @@
 
 The same templates (``templates/*.html``, Jinja2 with autoescaping on, so every submitted string is
 shown as text) render the server's pages and the static export; only the links differ
-(:class:`ServerLinks` vs :class:`StaticLinks`). Markdown escapes user text itself (see :func:`md_text`).
+(:data:`SERVER_LINKS` vs :data:`STATIC_LINKS`). Markdown escapes user text itself (see :func:`md_text`).
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from __future__ import annotations
 import html
 import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from archer_envs import env_name
 from leaderboard.ranking import rank
 from leaderboard.store import Store
 
@@ -36,39 +38,30 @@ def leaderboard_envs() -> tuple[str, ...]:
     return tuple(envs)
 
 
-def env_name(env_id: str) -> str:
-    """``archer/TwentyQuestions-v0`` → ``TwentyQuestions-v0`` (the env's page name)."""
-    return env_id.split("/")[-1]
-
-
 def env_from_name(name: str) -> str | None:
     return next((e for e in leaderboard_envs() if env_name(e) == name), None)
 
 
-class ServerLinks:
-    """Absolute links of the running server."""
+@dataclass(frozen=True)
+class Links:
+    """Where the pages link: the running server's routes, or the exported site's files."""
+
+    index_page: str
+    env_page: str  # with {name}: the env's short name
+    submission_page: str  # with {id}
 
     def index(self) -> str:
-        return "/"
+        return self.index_page
 
     def env(self, env_id: str) -> str:
-        return f"/envs/{env_name(env_id)}"
+        return self.env_page.format(name=env_name(env_id))
 
     def submission(self, submission_id: int) -> str:
-        return f"/submissions/{submission_id}"
+        return self.submission_page.format(id=submission_id)
 
 
-class StaticLinks:
-    """Relative links of the exported site (all pages in one folder)."""
-
-    def index(self) -> str:
-        return "index.html"
-
-    def env(self, env_id: str) -> str:
-        return f"{env_name(env_id)}.html"
-
-    def submission(self, submission_id: int) -> str:
-        return f"submission-{submission_id}.html"
+SERVER_LINKS = Links("/", "/envs/{name}", "/submissions/{id}")
+STATIC_LINKS = Links("index.html", "{name}.html", "submission-{id}.html")  # every page in one folder
 
 
 def signed(x: float | None) -> str:
@@ -165,7 +158,7 @@ def export_site(store: Store, out_dir: str | Path) -> list[Path]:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; the HTML export writes a folder of pages")
     out.mkdir(parents=True, exist_ok=True)
-    links = StaticLinks()
+    links = STATIC_LINKS
     pages = {out / links.index(): index_page(store, links)}
     for env_id in leaderboard_envs():
         pages[out / links.env(env_id)] = env_page(store, env_id, links)

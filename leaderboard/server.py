@@ -36,10 +36,10 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from leaderboard.pages import (ServerLinks, env_from_name, env_page, index_page, leaderboard_envs, ranked,
+from leaderboard.pages import (SERVER_LINKS, env_from_name, env_page, index_page, leaderboard_envs, ranked,
                                submission_page)
 from leaderboard.store import DuplicateSubmission, Store, Token
-from leaderboard.submission import SubmissionError, check_schema, fingerprint, verify_submission
+from leaderboard.submission import SubmissionError, check_schema, fingerprint, verify_schema_valid
 
 DEFAULT_MAX_MB = 16.0  # a 1,000-episode Twenty Questions submission is about 1.5 MB
 DEFAULT_SUBMIT_RATE = 30  # submissions per minute per token
@@ -120,7 +120,7 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
     submit_limiter = RateLimiter(limits.submit_per_minute)
     request_limiter = RateLimiter(limits.request_per_minute)
     replay_lock = threading.Lock()
-    links = ServerLinks()
+    links = SERVER_LINKS
     app = FastAPI(title="archer-gym leaderboard", version=_version(),
                   description="Submit, verify (by replay) and rank archer-gym evaluation results.")
     app.state.store, app.state.limits = store, limits
@@ -168,6 +168,7 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
         return b"".join(chunks)
 
     def verify(submission: Any) -> tuple[Any, str]:
+        start = time.perf_counter()
         try:
             check_schema(submission)
             fp = fingerprint(submission)
@@ -175,7 +176,7 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
             if existing is not None:
                 raise DuplicateSubmission(existing)
             with replay_lock:
-                return verify_submission(submission), fp
+                return verify_schema_valid(submission, start=start), fp
         except SubmissionError as err:
             raise HTTPException(422, f"rejected: {err}") from None
         except DuplicateSubmission as err:

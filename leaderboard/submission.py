@@ -237,6 +237,14 @@ def verify_submission(submission: Any, leaderboard: bool = True) -> Verdict:
     ``leaderboard=False`` skips :func:`check_track` (any split and episode count of the harness)."""
     start = time.perf_counter()
     check_schema(submission)
+    return verify_schema_valid(submission, leaderboard, start)
+
+
+def verify_schema_valid(submission: dict[str, Any], leaderboard: bool = True, start: float | None = None) -> Verdict:
+    """The checks after the schema's, for an object that passed :func:`check_schema` (a server checks
+    the schema first and refuses duplicates before these costlier checks). ``start``: the
+    ``time.perf_counter()`` the verdict's ``seconds`` count from (default: now)."""
+    start = time.perf_counter() if start is None else start
     check_episode_list(submission)
     if leaderboard:
         check_track(submission)
@@ -253,4 +261,4 @@ def verify_submission(submission: Any, leaderboard: bool = True) -> Verdict:
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LEADERBOARD_SPLIT", "SubmissionError", "Verdict", "check_schema",
            "check_track", "fingerprint", "load_submission", "make_submission", "replay", "replay_kwargs",
-           "verify_submission"]
+           "verify_schema_valid", "verify_submission"]

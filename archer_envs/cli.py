@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -227,9 +228,7 @@ def match_command(env_id, asker_spec, answerer, answerer_options, split, games, 
                f"  answerer mean return  {sum(r.answerer_return for r in results) / n:.2f} (0 = always consistent)\n"
                f"  mean turns            {sum(r.turns for r in results) / n:.2f}")
     if out is not None:
-        lines = (json.dumps({"secret": r.secret, "transcript": r.transcript, "replies": r.replies,
-                             "asker_rewards": r.asker_rewards, "answerer_rewards": r.answerer_rewards,
-                             "success": r.success, "truncated": r.truncated}) + "\n" for r in results)
+        lines = (json.dumps(dataclasses.asdict(r)) + "\n" for r in results)
         write_atomic(out, lines)
         click.echo(f"  wrote {out}")
 

@@ -60,7 +60,7 @@ def play_match(env, asker, answerer, seed: int | None = None, options: dict[str,
     """One game on a two-role AEC env (``twenty_questions_v0.env()``, ``guess_my_city_v0.env()``)."""
     env.reset(seed=seed, options=options)
     players = {ASKER: asker, ANSWERER: answerer}
-    result: MatchResult | None = None
+    result = MatchResult(secret=env.unwrapped.episode.secret)
     for agent in env.agent_iter():
         observation, reward, terminated, truncated, info = env.last()
         if terminated or truncated:
@@ -70,16 +70,12 @@ def play_match(env, asker, answerer, seed: int | None = None, options: dict[str,
         env.step(action)
         if agent == ANSWERER:
             info = env.infos[ASKER]
-            if result is None:
-                result = MatchResult(secret=parse_answerer_observation(str(observation))[0])
             result.transcript.append((info["question"], info["answer"]))
             result.replies.append(info["reply"])
             result.asker_rewards.append(float(env.rewards[ASKER]))
             result.answerer_rewards.append(float(env.rewards[ANSWERER]))
             result.success = bool(info["success"])
             result.truncated = bool(env.truncations[ASKER])
-    if result is None:
-        raise RuntimeError("the game ended before the answerer's first move")
     return result
 
 

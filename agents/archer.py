@@ -20,12 +20,20 @@ reward is the critic's advantage, for utterances freshly sampled at replayed sta
     L_actor = − E[ A(s, a) · Σ_h log π(a^h | s, a^{1:h−1}) ]
 
 With ``baseline="token"`` (the paper's variant with a token-level baseline, §4.3; not in the
-official code) a baseline ``V^b(s, a^{1:h−1})``, a small head on the policy's own (detached) hidden
-state before token ``h``, is regressed onto the utterance value ``min(Q1, Q2)(s, a)`` and each token
-gets its own advantage:
+official code) each token gets its own advantage against a baseline ``V^b(s, a^{1:h−1})``. We write
+it as the critic's ``V(s)`` plus a learned residual ``Δ``, a small head on the policy's own (detached)
+hidden state before token ``h`` whose output layer starts at zero, regressed onto the utterance
+advantage:
 
-    L_actor = − E[ Σ_h (min(Q1, Q2)(s, a) − V^b(s, a^{1:h−1})) · log π(a^h | s, a^{1:h−1}) ]
-    L_baseline = E[ Σ_h (V^b(s, a^{1:h−1}) − min(Q1, Q2)(s, a))² ] / tokens
+    V^b(s, a^{1:h−1}) = min(V1, V2)(s) + Δ(s, a^{1:h−1}),     A = min(Q1, Q2)(s, a) − min(V1, V2)(s)
+    L_actor = − E[ Σ_h (A − Δ(s, a^{1:h−1})) · log π(a^h | s, a^{1:h−1}) ]
+    L_baseline = E[ Σ_h (Δ(s, a^{1:h−1}) − A)² ] / tokens
+
+So its first steps are the utterance-level estimator, and Δ only removes variance as it learns
+(at the first token Δ can only depend on s, so it learns E[A | s] ≈ 0 there). Before this (a head
+regressed from a random start onto Q itself, with no centring) the toy test's policy collapsed onto
+the worse utterance for 3 of 6 seeds: the untrained head was a baseline shared by the whole batch,
+the failure the centring below prevents. ``center_advantages`` applies to ``A`` in both variants.
 
 Centering (``center_advantages``: on in the ``cpu`` preset, off in ``paper``, which keeps the
 paper's plain estimator). While the critic is still converging, min(Q1,Q2) − min(V1,V2)
@@ -144,6 +152,8 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
             width = int(policy.model.config.hidden_size)
             self.baseline = nn.Sequential(nn.Linear(width, cfg.critic_mlp_hidden), nn.ReLU(),
                                           nn.Linear(cfg.critic_mlp_hidden, 1)).to(policy.device)
+            nn.init.zeros_(self.baseline[-1].weight)  # Δ starts at 0: the first steps are the utterance-level estimator
+            nn.init.zeros_(self.baseline[-1].bias)
             self.baseline_optimizer = torch.optim.Adam(self.baseline.parameters(), lr=cfg.baseline_lr)
 
     # --- low level ---------------------------------------------------------------------------
@@ -155,23 +165,23 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
             "advantage_mean": float(est["advantage"].mean()), "advantage_std": float(est["advantage"].std(unbiased=False)),
         }
         self.policy.model.train()
+        advantage = est["advantage"]
+        if self.cfg.center_advantages:
+            advantage = advantage - advantage.mean()
         if self.baseline is None:
-            advantage = est["advantage"]
-            if self.cfg.center_advantages:
-                advantage = advantage - advantage.mean()
             logp = self.policy.log_probs(observations, actions)
             loss = -(advantage * logp).mean()
             stats["logp_mean"] = float(logp.detach().mean())
         else:
             token_logp, mask, hidden = self.policy.log_probs(observations, actions, reduction="none", hidden_states=True)
             maskf = mask.float()
-            b = self.baseline(hidden.detach()).squeeze(-1)  # V^b(s, a^{1:h−1}) for every token h
-            q = est["q"].unsqueeze(1)
-            baseline_loss = (((b - q) ** 2) * maskf).sum() / maskf.sum().clamp(min=1.0)
+            delta = self.baseline(hidden.detach()).squeeze(-1)  # Δ(s, a^{1:h−1}): V^b = V(s) + Δ
+            target = advantage.unsqueeze(1)
+            baseline_loss = (((delta - target) ** 2) * maskf).sum() / maskf.sum().clamp(min=1.0)
             self.baseline_optimizer.zero_grad(set_to_none=True)
             baseline_loss.backward()
             self.baseline_optimizer.step()
-            token_adv = (q - b.detach()) * maskf
+            token_adv = (target - delta.detach()) * maskf
             loss = -(token_adv * token_logp).sum(-1).mean()
             stats["baseline_loss"] = float(baseline_loss.detach())
             stats["logp_mean"] = float((token_logp * maskf).sum(-1).detach().mean())

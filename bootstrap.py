@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Set up archer-gym in ./.venv and run the main job or the tests.
 
-    python3 bootstrap.py main    # set up, then run the main job on the offline defaults
-    python3 bootstrap.py test    # set up, then run the test suite (extra args go to pytest)
+    python3 bootstrap.py main         # set up, then run the main job on the offline defaults
+    python3 bootstrap.py test         # set up, then run the test suite (extra args go to pytest)
+    python3 bootstrap.py test-latest  # the suite on the newest releases the ranges allow (./.venv-latest)
+    python3 bootstrap.py lock         # regenerate constraints.txt from the newest releases (deliberately)
 
 Set-up is idempotent and needs only Python >= 3.10 and this repository:
 
@@ -13,7 +15,13 @@ Set-up is idempotent and needs only Python >= 3.10 and this repository:
      configured package index / find-links (a CPU-only machine there must provide a CPU wheel;
      plain PyPI would serve the multi-gigabyte CUDA build, so we warn);
    ``ARCHER_TORCH_INDEX_URL`` overrides the index used for torch, ``ARCHER_SKIP_TORCH=1`` skips it;
-3. ``pip install -e .[embed,leaderboard,test]`` (torch already satisfies the package's ``torch>=2.2``);
+3. ``pip install -c constraints.txt -e .[embed,leaderboard,test]``: every dependency at the exact
+   version recorded in ``constraints.txt`` (checked in, regenerated only by ``bootstrap.py lock``), so
+   the README's commands and CI install the same set every day. ``pyproject.toml`` keeps version
+   ranges for ``pip install archer-gym``. The lock applies on the Python it was made with (its entries
+   carry a ``python_version`` marker); elsewhere the ranges decide, with a note. ``test-latest`` sets
+   up ``./.venv-latest`` from the ranges alone (newest releases, torch still pinned) and runs the
+   suite there, so drift is seen before it reaches the lock;
 4. for ``test`` only: a Chromium for the leaderboard page test. ``chromium`` on the PATH (or
    ``ARCHER_CHROMIUM``) is used; else, running as root on Debian/Ubuntu, Debian's ``chromium``
    package is installed with apt-get (``ARCHER_SKIP_BROWSER=1`` skips this; the browser test then
@@ -32,6 +40,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
+LATEST_VENV = ROOT / ".venv-latest"  # test-latest: the newest releases the ranges allow
+LOCK_VENV = ROOT / ".venv-lock"  # lock: a scratch environment the lock is read from
+CONSTRAINTS = ROOT / "constraints.txt"
+EXTRAS = "embed,leaderboard,test"
 TORCH_VERSION = "2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -39,8 +51,8 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 MAIN_JOB = ["archer", "pipeline", "--env", "archer/TwentyQuestions-v0", "--out", "runs/main", "--minutes", "30"]
 
 
-def venv_python() -> Path:
-    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+def venv_python(venv_dir: Path = VENV) -> Path:
+    return venv_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
 def run(cmd: list[str], **kwargs) -> None:
@@ -93,20 +105,70 @@ def install_torch(py: Path) -> None:
         run(pip)
 
 
-def setup() -> Path:
+def python_tag() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def lock_python(path: Path = CONSTRAINTS) -> str | None:
+    """The Python version the lock was made with (its ``# python X.Y`` line), None without a lock."""
+    if not path.is_file():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith("# python "):
+            return line.split()[2]
+    return None
+
+
+def setup(venv_dir: Path = VENV, locked: bool = True) -> Path:
+    """Create ``venv_dir`` and install torch, then the package with its extras: at the versions of
+    ``constraints.txt`` when ``locked``, else the newest releases the ranges allow."""
     if sys.version_info < (3, 10):
         sys.exit(f"archer-gym needs Python >= 3.10, this is {sys.version.split()[0]}")
-    py = venv_python()
+    py = venv_python(venv_dir)
     if not py.exists():
-        print(f"+ creating {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+        print(f"+ creating {venv_dir}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=False).create(venv_dir)
     install_torch(py)
-    stamp = VENV / ".archer-installed"
-    pyproject = ROOT / "pyproject.toml"
-    if not stamp.exists() or stamp.stat().st_mtime < pyproject.stat().st_mtime:
-        run([py, "-m", "pip", "install", "-e", f"{ROOT}[embed,leaderboard,test]"])
+    stamp = venv_dir / ".archer-installed"
+    inputs = [ROOT / "pyproject.toml"] + ([CONSTRAINTS] if locked and CONSTRAINTS.is_file() else [])
+    if not stamp.exists() or any(stamp.stat().st_mtime < f.stat().st_mtime for f in inputs):
+        pip = [py, "-m", "pip", "install"]
+        if locked:
+            if not CONSTRAINTS.is_file():
+                sys.exit(f"{CONSTRAINTS.name} is missing: restore it from git, or make one with `python3 bootstrap.py lock`")
+            made_with = lock_python()
+            if made_with != python_tag():
+                print(f"note: {CONSTRAINTS.name} was made with Python {made_with}; on Python {python_tag()} the "
+                      "version ranges of pyproject.toml decide instead", flush=True)
+            pip += ["-c", CONSTRAINTS]
+        else:
+            pip += ["--upgrade", "--upgrade-strategy", "eager"]
+        run(pip + ["-e", f"{ROOT}[{EXTRAS}]"])
         stamp.touch()
     return py
+
+
+def write_lock(py: Path, path: Path = CONSTRAINTS) -> Path:
+    """``pip freeze`` of the environment of ``py`` as a constraints file, each line limited to this
+    Python by a marker; torch without its local build tag (``+cpu``), so a CUDA machine's build of the
+    same version satisfies it too."""
+    frozen = subprocess.run([str(py), "-m", "pip", "freeze", "--exclude-editable"], capture_output=True, text=True,
+                            check=True).stdout.splitlines()
+    pins = []
+    for line in frozen:
+        line = line.strip()
+        if not line or line.startswith("#") or "==" not in line:
+            continue
+        name, version = line.split("==", 1)
+        pins.append(f'{name}=={version.split("+", 1)[0]} ; python_version == "{python_tag()}"')
+    header = [
+        "# The exact versions `python3 bootstrap.py main|test` and CI install (pip constraints).",
+        "# Regenerate deliberately with `python3 bootstrap.py lock` (newest releases the ranges of",
+        "# pyproject.toml allow, torch at bootstrap.py's TORCH_VERSION), run the suite, commit.",
+        f"# python {python_tag()}",
+    ]
+    path.write_text("\n".join(header + sorted(pins, key=str.lower)) + "\n")
+    return path
 
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
@@ -136,16 +198,27 @@ def ensure_chromium() -> None:
         run(install, **quiet)
 
 
+COMMANDS = {"main", "test", "test-latest", "lock", "setup"}
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"main", "test", "setup"}:
+    if not argv or argv[0] not in COMMANDS:
         print(__doc__)
         return 2
-    py = setup()
+    command = argv[0]
+    if command == "lock":
+        if LOCK_VENV.exists():
+            shutil.rmtree(LOCK_VENV)
+        path = write_lock(setup(LOCK_VENV, locked=False))
+        shutil.rmtree(LOCK_VENV)
+        print(f"wrote {path}: run `python3 bootstrap.py test` on it, then commit it", flush=True)
+        return 0
+    py = setup(LATEST_VENV, locked=False) if command == "test-latest" else setup()
     bin_dir = py.parent
     env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
-    if argv[0] == "main":
+    if command == "main":
         cmd = [str(bin_dir / MAIN_JOB[0]), *MAIN_JOB[1:], *argv[1:]]
-    elif argv[0] == "test":
+    elif command in ("test", "test-latest"):
         ensure_chromium()
         cmd = [str(py), "-m", "pytest", *argv[1:]]
     else:

@@ -202,7 +202,7 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
             batch = self.cfg.actor_batch_size or self.cfg.batch_size
             row.update(mean_stats([self.actor_step(self.buffer.sample(batch).observations)
                                    for _ in range(self.cfg.actor_steps)]))
-            row["actor_s"] = time.perf_counter() - t
+            row.update(actor_s=time.perf_counter() - t, actor_updates=self.cfg.actor_steps)
         return row
 
     # --- persistence -------------------------------------------------------------------------

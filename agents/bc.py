@@ -6,7 +6,9 @@ every online algorithm starts from, as in the paper (all methods start from the 
 
 Loss: the mean negative log-likelihood per utterance token of ``action + "\\n"`` given the
 observation (teacher forcing), AdamW, gradient clipping. Checkpoints after every epoch; a run whose
-``out`` directory already holds a checkpoint resumes from it.
+``out`` directory already holds a checkpoint resumes from it, and only when it is the same run: the
+same settings (all but ``epochs``, ``out`` and ``device``) on the same data (by SHA-256); anything
+else is refused with an error naming what differs.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agents.checkpoint import is_checkpoint, load_checkpoint, save_checkpoint
+from agents.checkpoint import check_resumable, file_sha256, is_checkpoint, load_checkpoint, save_checkpoint
+
+# Fields a resumed BC run may change: where it lives and runs, and how many epochs it trains in all.
+RESUMABLE_CHANGES = ("out", "epochs", "device", "extra", "dataset")  # the dataset is compared by content
 
 
 @dataclass
@@ -88,10 +93,17 @@ def train_bc(cfg: BCConfig, progress: bool = False, log=None) -> BCResult:
     torch.manual_seed(cfg.seed)
     pairs, kept = _pairs(cfg.dataset, cfg.top_fraction)
     out = Path(cfg.out)
+    data_sha256 = file_sha256(cfg.dataset)
     if is_checkpoint(out):
-        policy, _, state = load_checkpoint(out, device=cfg.device)
+        policy, saved, state = load_checkpoint(out, device=cfg.device)
+        check_resumable(out, saved, asdict(cfg), ignore=RESUMABLE_CHANGES)
+        if state.get("dataset_sha256", data_sha256) != data_sha256 or (
+                "dataset_sha256" not in state and saved.get("dataset") != cfg.dataset):
+            raise ValueError(f"{out} holds a BC run on other data than {cfg.dataset} (dataset SHA-256 differs): it is "
+                             f"not resumed. Use another --out, or delete {out} to start over.")
     else:
         policy, state = _policy(cfg, pairs), {"epoch": 0, "step": 0, "epoch_losses": []}
+    state["dataset_sha256"] = data_sha256
     optimizer = torch.optim.AdamW(policy.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     if "optimizer" in state:
         optimizer.load_state_dict(state["optimizer"])

@@ -73,6 +73,7 @@ class CHAILearner(CriticLearner):
     """The frozen policy and the double critic; :meth:`best_of_k` is both the agent and V's target action."""
 
     metric_columns = CriticLearner.CRITIC_COLUMNS + ("candidate_spread",)
+    trains_policy = False  # the agent improves through its critic's choice among k samples
 
     def __init__(self, policy, critic: DoubleCritic, cfg: CHAIConfig) -> None:
         super().__init__(policy, critic, cfg)

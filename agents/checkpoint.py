@@ -74,6 +74,34 @@ def load_training_state(path: str | os.PathLike) -> dict[str, Any]:
         raise ValueError(f"checkpoint {path}: {STATE_FILE} is corrupt ({err})") from err
 
 
+def config_differences(saved: dict[str, Any], current: dict[str, Any], ignore: tuple[str, ...] = ()) -> list[str]:
+    """``"field: saved X, now Y"`` for every field (outside ``ignore``) whose value differs between a
+    checkpoint's saved config and the current one (compared as JSON, the form they are saved in)."""
+    now = json.loads(json.dumps(current, default=str))
+    keys = sorted((set(saved) | set(now)) - set(ignore))
+    return [f"{k}: saved {saved.get(k)!r}, now {now.get(k)!r}" for k in keys if saved.get(k) != now.get(k)]
+
+
+def check_resumable(path: str | os.PathLike, saved: dict[str, Any], current: dict[str, Any],
+                    ignore: tuple[str, ...] = ()) -> None:
+    """Refuse to resume the run in ``path`` when its configuration differs from ``current`` outside
+    ``ignore`` (the fields a resume may change: budgets, output places); the error names each field."""
+    diffs = config_differences(saved, current, ignore)
+    if diffs:
+        raise ValueError(f"{path} holds a run of another configuration ({'; '.join(diffs)}): it is not resumed. "
+                         f"Use another output directory, or delete {path} to start over.")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def load_policy(path: str | os.PathLike, device: str | None = None):
     """The LMPolicy in a training checkpoint (``policy/`` + config + state) or a bare policy / model
     directory (``LMPolicy.from_pretrained``)."""

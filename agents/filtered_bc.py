@@ -118,7 +118,7 @@ class FilteredBCLearner(SampledPolicyAgents):
             picked = self.rng.integers(0, len(pairs), size=self.cfg.batch_size)
             losses.append(self.bc_step([pairs[i] for i in picked]))
         row.update(filter_threshold=threshold, kept_trajectories=kept, kept_utterances=len(pairs),
-                   actor_s=time.perf_counter() - t)
+                   actor_s=time.perf_counter() - t, actor_updates=len(losses))
         if losses:
             row["bc_loss"] = float(np.mean(losses))
         return row

@@ -73,12 +73,19 @@ def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/mai
 
     bc_policy = load_policy(result.bc_checkpoint, device=cfg.device)
     archer_policy = load_policy(result.checkpoint, device=cfg.device)
+    run = f"{result.trajectories} trajectories, {result.actor_updates} actor steps, {result.seconds / 60:.1f} min"
+    if result.policy_is_bc_start:
+        archer_label = f"BC policy: ArCHer took no actor step ({run})"
+        echo(f"WARNING: ArCHer took no actor step in {result.iterations} iterations (warm-up "
+             f"{cfg.warmup_iterations}); the 'ArCHer' row below is the BC policy. Give the run a larger budget.")
+    else:
+        archer_label = f"ArCHer ({run})"
     rows = [
         {"agent": f"behaviour policy ({cfg.behaviour_policy})",
          "sampled": score(make_agent(cfg.behaviour_policy, env_id, seed=cfg.seed), "behaviour"), "greedy": None},
         {"agent": "BC", "sampled": score(Sampler(bc_policy, 1.0, "bc"), "bc-sampled"),
          "greedy": score(Sampler(bc_policy, 0.0, "bc-greedy"), "bc-greedy")},
-        {"agent": f"ArCHer ({result.trajectories} trajectories, {result.seconds / 60:.1f} min)",
+        {"agent": archer_label,
          "sampled": score(Sampler(archer_policy, 1.0, "archer"), "archer-sampled"),
          "greedy": score(Sampler(archer_policy, 0.0, "archer-greedy"), "archer-greedy")},
         {"agent": "expert (scripted)", "sampled": None, "greedy": score(make_agent("expert", env_id), "expert")},
@@ -89,7 +96,7 @@ def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/mai
                                 title=f"ArCHer ({cfg.preset} preset) on {env_id}")
     payload = {
         "env_id": env_id, "preset": cfg.preset, "rows": rows, "iterations": result.iterations,
-        "trajectories": result.trajectories, "rl_minutes": result.seconds / 60, "timings_s": result.timings,
+        "trajectories": result.trajectories, "actor_updates": result.actor_updates, "rl_minutes": result.seconds / 60, "timings_s": result.timings,
         "peak_memory_mb": result.peak_memory_mb, "config": cfg.__dict__,
     }
     (out_dir / RESULTS_JSON).write_text(json.dumps(payload, indent=2, default=str))

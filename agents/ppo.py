@@ -280,7 +280,7 @@ class PPOLearner(SampledPolicyAgents):
             if self.cfg.target_kl is not None and np.mean([s["approx_kl"] for s in epoch_stats]) > self.cfg.target_kl:
                 break
         row.update(mean_stats(stats))
-        row.update(ppo_epochs_done=epochs, actor_s=time.perf_counter() - t)
+        row.update(ppo_epochs_done=epochs, actor_s=time.perf_counter() - t, actor_updates=len(stats))
         return row
 
     # --- agents and persistence --------------------------------------------------------------

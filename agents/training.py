@@ -34,6 +34,9 @@ DEFAULT_GAMMA = 0.95
 ENV_GAMMA = {"archer/Detective-v0": 0.98, "archer/JerichoDetective-v0": 0.98, "archer/WebShop-v0": 0.9}
 
 CHECKPOINT_DIR, LOG_DIR, BC_DIR, BEHAVIOUR_FILE, EVAL_DIR = "checkpoint", "logs", "bc", "behaviour.jsonl", "eval"
+# Fields a resumed run may change: its budgets, how often it evaluates and saves, where it lives and runs.
+RESUMABLE_CHANGES = ("out", "device", "iterations", "max_minutes", "max_trajectories", "eval_every", "checkpoint_every",
+                     "extra")
 
 
 @dataclass
@@ -162,7 +165,6 @@ def bc_start(cfg: RunConfig, log=None) -> Path:
     from ``behaviour_episodes`` episodes of the ``behaviour_policy`` plus ``expert_episodes`` of the
     scripted expert, all on the train split (``cfg.behaviour_path``)."""
     from agents.bc import BCConfig, train_bc
-    from agents.checkpoint import is_checkpoint, load_training_state
 
     if cfg.init is not None:
         if not Path(cfg.init).is_dir():
@@ -174,11 +176,9 @@ def bc_start(cfg: RunConfig, log=None) -> Path:
         lr=cfg.bc_lr, seed=cfg.seed, init=cfg.policy_model, n_layer=cfg.policy_layers, n_embd=cfg.policy_width,
         n_head=cfg.policy_heads, max_new_tokens=cfg.max_new_tokens, device=cfg.device,
     )
-    if is_checkpoint(bc_dir) and load_training_state(bc_dir).get("epoch", 0) >= cfg.bc_epochs:
-        return bc_dir
     if not cfg.behaviour_path.is_file():
         make_behaviour_data(cfg, cfg.behaviour_path)
-    train_bc(bc_cfg, progress=sys.stderr.isatty(), log=log)
+    train_bc(bc_cfg, progress=sys.stderr.isatty(), log=log)  # returns at once when finished; refuses another run's
     return bc_dir
 
 
@@ -199,11 +199,18 @@ def make_behaviour_data(cfg: RunConfig, path: str | Path) -> list:
 
 # --- evaluation -----------------------------------------------------------------------------------
 def evaluate_agent(agent, cfg: RunConfig, out_dir: str | Path | None = None):
-    """The shared harness on the run's test episode list (``eval_episodes``, ``seed``)."""
+    """The shared harness on the run's test episode list (``eval_episodes``, ``seed``).
+
+    The sampling noise comes from the run's evaluation seed (torch seeded with ``cfg.seed`` inside a
+    forked RNG): the same policy gets the same score wherever it is evaluated (the learning curve,
+    the pipeline's table, a comparison's BC start, a re-run of a finished job), and evaluating does
+    not shift the training's random stream."""
     from agents.evaluate import evaluate
 
-    return evaluate(agent, cfg.env_id, split="test", episodes=cfg.eval_episodes, seed=cfg.seed,
-                    out_dir=out_dir, batch_size=cfg.num_envs)
+    with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))):
+        torch.manual_seed(cfg.seed)
+        return evaluate(agent, cfg.env_id, split="test", episodes=cfg.eval_episodes, seed=cfg.seed,
+                        out_dir=out_dir, batch_size=cfg.num_envs)
 
 
 def evaluate_policy(policy, cfg: RunConfig, out_dir: str | Path | None = None, name: str = "policy"):
@@ -218,6 +225,7 @@ class Learner(Protocol):
 
     policy: Any  # the LMPolicy being trained (saved in the checkpoint)
     metric_columns: tuple[str, ...]  # the algorithm's own columns of the metrics log
+    trains_policy: bool  # False where the policy stays frozen by design (CHAI acts through its critic)
 
     def acting_agent(self) -> Any: ...  # what collects the rollouts
 
@@ -240,6 +248,7 @@ class SampledPolicyAgents:
     (ArCHer, PPO, filtered BC): at ``cfg.temperature`` in rollouts, ``cfg.eval_temperature`` in evaluation."""
 
     agent_name = "policy"
+    trains_policy = True
 
     def acting_agent(self) -> Sampler:
         return Sampler(self.policy, self.cfg.temperature)
@@ -247,7 +256,10 @@ class SampledPolicyAgents:
     def evaluation_agent(self) -> Sampler:
         return Sampler(self.policy, self.cfg.eval_temperature, name=self.agent_name)
 
-COMMON_COLUMNS = ("trajectories", "train_return", "train_success", "train_length", "eval_return", "eval_success")
+# actor_updates: gradient steps taken on the policy so far (cumulative; learners report each update's in
+# the same key). A run that took none still acts with its BC start.
+COMMON_COLUMNS = ("trajectories", "actor_updates", "train_return", "train_success", "train_length", "eval_return",
+                  "eval_success")
 TIMING_COLUMNS = ("rollout_s", "critic_s", "actor_s", "eval_s", "elapsed_s", "peak_memory_mb", "final")
 TIMINGS = ("rollout", "critic", "actor", "eval")
 
@@ -262,6 +274,13 @@ class TrainResult:
     bc_checkpoint: Path
     timings: dict[str, float]  # seconds spent in rollout / critic / actor / eval over the run
     peak_memory_mb: float
+    actor_updates: int = 0  # gradient steps taken on the policy (0: the final policy is the BC start)
+    trains_policy: bool = True  # False for learners whose policy stays frozen by design (CHAI)
+
+    @property
+    def policy_is_bc_start(self) -> bool:
+        """True when the algorithm trains its policy but took no step on it: it acts as its BC start."""
+        return self.trains_policy and self.actor_updates == 0
 
 
 def peak_memory_mb() -> float:
@@ -275,7 +294,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     evaluate every ``eval_every`` iterations → log → checkpoint every ``checkpoint_every``. Stops at
     ``iterations``, ``max_minutes`` or ``max_trajectories``, whichever first, then evaluates the
     final agent into ``out/eval``. ``log(step, **row)`` gets every row of the metrics log."""
-    from agents.checkpoint import is_checkpoint, load_checkpoint, load_policy, save_checkpoint
+    from agents.checkpoint import check_resumable, is_checkpoint, load_checkpoint, load_policy, save_checkpoint
     from agents.evaluate import write_results
     from agents.logger import MetricLogger
     from agents.rollout import RolloutCollector
@@ -287,11 +306,12 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     ckpt = out / CHECKPOINT_DIR
     bc_dir = bc_start(cfg)
     if is_checkpoint(ckpt):
-        policy, _, state = load_checkpoint(ckpt, device=cfg.device)
+        policy, saved, state = load_checkpoint(ckpt, device=cfg.device)
+        check_resumable(ckpt, saved, asdict(cfg), ignore=RESUMABLE_CHANGES)
         truncate_logs(out / LOG_DIR, state["iteration"])
     else:
         policy = load_policy(bc_dir, device=cfg.device)
-        state = {"iteration": 0, "trajectories": 0, "seconds": 0.0, "timings": {}}
+        state = {"iteration": 0, "trajectories": 0, "seconds": 0.0, "timings": {}, "actor_updates": 0}
     policy.max_new_tokens = cfg.max_new_tokens
     policy.model.eval()
     learner = build_learner(policy, cfg)
@@ -306,12 +326,15 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     collector = RolloutCollector(cfg.env_id, num_envs=cfg.num_envs, split="train",
                                  seed=cfg.seed + 1000 * state["iteration"])
     iteration, trajectories, elapsed_before = state["iteration"], state["trajectories"], state["seconds"]
+    actor_updates = int(state.get("actor_updates", 0))
+    resumed_at = iteration
     start = time.perf_counter()
     last_eval: dict[str, Any] | None = state.get("last_eval")
 
     def save() -> None:
         state.update(iteration=iteration, trajectories=trajectories, timings=timings, last_eval=last_eval,
-                     seconds=elapsed_before + time.perf_counter() - start, learner=learner.state_dict())
+                     actor_updates=actor_updates, seconds=elapsed_before + time.perf_counter() - start,
+                     trains_policy=bool(getattr(learner, "trains_policy", True)), learner=learner.state_dict())
         save_checkpoint(ckpt, policy, asdict(cfg), state)
 
     def budget_left() -> bool:
@@ -347,11 +370,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
                 if out_dir is not None:
                     write_results(result, out_dir)
             else:
-                # Sampling noise of the evaluation from its own seed: two algorithms evaluating the same
-                # policy get the same score, and evaluating does not shift the training's random stream.
-                with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))):
-                    torch.manual_seed(cfg.seed)
-                    result = evaluate_agent(learner.evaluation_agent(), cfg, out_dir=out_dir)
+                result = evaluate_agent(learner.evaluation_agent(), cfg, out_dir=out_dir)
                 evaluated.update(iteration=iteration, result=result)
             summary = result.summary
             row["eval_s"] = time.perf_counter() - t
@@ -360,7 +379,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
             return summary
 
         if iteration == 0 and last_eval is None:
-            row = {"trajectories": 0}
+            row = {"trajectories": 0, "actor_updates": 0}
             last_eval = run_eval(row)
             emit(0, row)
         while budget_left():
@@ -374,6 +393,8 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
                        train_success=summary["success_rate"], train_length=summary["mean_length"])
             iteration += 1
             row.update(learner.update(rollout, iteration))
+            actor_updates += int(row.get("actor_updates") or 0)
+            row["actor_updates"] = actor_updates
             for key in ("rollout", "critic", "actor"):
                 timings[key] += float(row.get(f"{key}_s") or 0.0)
             if cfg.eval_every and iteration % cfg.eval_every == 0:
@@ -385,14 +406,31 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
                 bar.set_postfix(ret=f"{summary['mean_return']:.2f}", traj=trajectories)
             if iteration % cfg.checkpoint_every == 0:
                 save()
-        row = {"trajectories": trajectories, "final": True}
-        last_eval = {**run_eval(row, out_dir=out / EVAL_DIR), "iteration": iteration}
-        emit(iteration, row)
-        save()
+        finished_before = (iteration == resumed_at and (last_eval or {}).get("iteration") == iteration
+                           and (out / EVAL_DIR / "summary.json").is_file())
+        if not finished_before:  # a re-run of a finished run changes nothing: its final evaluation stands
+            row = {"trajectories": trajectories, "actor_updates": actor_updates, "final": True}
+            last_eval = {**run_eval(row, out_dir=out / EVAL_DIR), "iteration": iteration}
+            row["elapsed_s"] = elapsed_before + time.perf_counter() - start
+            emit(iteration, row)
+            save()
     if bar is not None:
         bar.close()
-    return TrainResult(ckpt, iteration, trajectories, state["seconds"], last_eval, bc_dir, dict(timings),
-                       peak_memory_mb())
+    result = TrainResult(ckpt, iteration, trajectories, state["seconds"], last_eval, bc_dir, dict(timings),
+                         peak_memory_mb(), actor_updates, bool(getattr(learner, "trains_policy", True)))
+    if result.policy_is_bc_start:
+        warn_no_actor_step(name, result, cfg)
+    return result
+
+
+def warn_no_actor_step(name: str, result: TrainResult, cfg: RunConfig) -> str:
+    """Say loudly (stderr) that a run never stepped its policy; returns the message."""
+    warmup = getattr(cfg, "warmup_iterations", None)
+    why = f" (warm-up {warmup} iterations, {result.iterations} run)" if warmup is not None else ""
+    message = (f"WARNING: {name} took no actor step in {result.iterations} iterations{why}: its policy is "
+               f"the BC start, and its evaluation is the BC policy's. Give it a larger budget.")
+    print(message, file=sys.stderr, flush=True)
+    return message
 
 
 def truncate_logs(log_dir: Path, iteration: int) -> None:

@@ -344,9 +344,11 @@ def _train_command(name: str) -> None:
         e, t = result.final_eval, result.timings
         click.echo(
             f"{algo.label} on {env_id}: {result.iterations} iterations, {result.trajectories} trajectories, "
+            f"{result.actor_updates} actor steps, "
             f"{result.seconds / 60:.1f} min (rollout {t['rollout']:.0f} s, critic {t['critic']:.0f} s, actor "
             f"{t['actor']:.0f} s, eval {t['eval']:.0f} s), peak memory {result.peak_memory_mb:.0f} MB\n"
             f"  test return {e['mean_return']:.2f}, success {e['success_rate']:.3f}; checkpoint {result.checkpoint}"
+            + ("\n  (no actor step was taken: this is the BC start's return)" if result.policy_is_bc_start else "")
         )
 
 

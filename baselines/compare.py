@@ -124,15 +124,27 @@ def read_run(spec: RunSpec) -> dict[str, Any]:
     rows = read_metrics(out / "logs" / "metrics.jsonl")
     state = load_training_state(out / "checkpoint")
     final = json.loads((out / "eval" / "summary.json").read_text())
-    curve = [{"trajectories": int(r["trajectories"]), "return": float(r["eval_return"]),
-              "success": float(r["eval_success"]), "minutes": float(r.get("elapsed_s") or 0.0) / 60.0}
-             for r in rows if r.get("eval_return") is not None and not r.get("final")]
+    # Every test evaluation, the final one included (a budget that is not a multiple of eval_every ends
+    # after the last periodic one); at most one point per trajectory count (the final evaluation of an
+    # iteration that was just evaluated is that evaluation).
+    curve: list[dict[str, Any]] = []
+    for r in rows:
+        if r.get("eval_return") is None:
+            continue
+        point = {"trajectories": int(r["trajectories"]), "return": float(r["eval_return"]),
+                 "success": float(r["eval_success"]), "minutes": float(r.get("elapsed_s") or 0.0) / 60.0}
+        if curve and curve[-1]["trajectories"] == point["trajectories"]:
+            point["minutes"] = max(point["minutes"], curve[-1]["minutes"])
+            curve[-1] = point
+        else:
+            curve.append(point)
     iters = [r for r in rows if r.get("rollout_s") is not None]
     split = {k: float(np.mean([r.get(f"{k}_s") or 0.0 for r in iters])) if iters else 0.0
              for k in ("rollout", "critic", "actor")}
     split["total"] = split["rollout"] + split["critic"] + split["actor"]
     return {
         "algo": spec.algo, "seed": spec.seed, "trajectories": int(state["trajectories"]),
+        "actor_updates": int(state.get("actor_updates", 0)), "trains_policy": bool(state.get("trains_policy", True)),
         "iterations": int(state["iteration"]), "wall_time_s": float(state["seconds"]),
         "eval_s": float(state["timings"].get("eval", 0.0)), "iteration_s": split,
         "final_return": float(final["mean_return"]), "final_success": float(final["success_rate"]),
@@ -259,8 +271,13 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
             continue
         ret, ret_ci = mean_ci95([r["final_return"] for r in runs])
         succ, succ_ci = mean_ci95([r["final_success"] for r in runs])
+        label = get_algorithm(algo).label
+        untrained = [r["seed"] for r in runs if r.get("trains_policy", True) and r.get("actor_updates") == 0]
+        if untrained:  # never report a BC policy as a trained agent
+            label += f" (no actor step in seed{'s' if len(untrained) > 1 else ''} {', '.join(map(str, untrained))}: BC policy)"
         rows.append({
-            "algo": algo, "label": get_algorithm(algo).label, "seeds": [r["seed"] for r in runs],
+            "algo": algo, "label": label, "seeds": [r["seed"] for r in runs],
+            "actor_updates": float(np.mean([r.get("actor_updates", 0) for r in runs])),
             "mean_return": ret, "return_ci95": ret_ci, "success_rate": succ, "success_ci95": succ_ci,
             "per_seed_return": [r["final_return"] for r in runs],
             "trajectories": float(np.mean([r["trajectories"] for r in runs])),
@@ -269,8 +286,7 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
             "iteration_s": {k: float(np.mean([r["iteration_s"][k] for r in runs])) for k in runs[0]["iteration_s"]},
             "curve": aggregate_curve([r["curve"] for r in runs]),
         })
-    start_returns = [c["return"] for r in records for c in r["curve"] if c["trajectories"] == 0]
-    start = float(np.mean(start_returns)) if start_returns else None
+    start = start_return(records)
     if thresholds is None:
         thresholds = [] if start is None else [round(start + d, 2) for d in (0.5, 1.0, 2.0)]
         if env_id in PAPER_THRESHOLDS:
@@ -281,6 +297,20 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
         "sample_efficiency": sample_efficiency(rows, thresholds, budget),
         "runs": sorted(records, key=lambda r: (algos.index(r["algo"]) if r["algo"] in algos else len(algos), r["seed"])),
     }
+
+
+def start_return(records: list[dict[str, Any]]) -> float | None:
+    """The BC start's test return, mean over seeds: per seed, the first evaluation (0 trajectories) of
+    a run that samples its policy (every such run evaluates the same BC policy on the seed's episode
+    list with the seed's sampling noise, so they agree; CHAI's first point is its best-of-k agent)."""
+    per_seed: dict[int, float] = {}
+    for r in records:
+        if not r.get("trains_policy", True) or r["seed"] in per_seed:
+            continue
+        first = next((c["return"] for c in r["curve"] if c["trajectories"] == 0), None)
+        if first is not None:
+            per_seed[r["seed"]] = first
+    return float(np.mean(list(per_seed.values()))) if per_seed else None
 
 
 def aggregate_curve(curves: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -186,7 +186,7 @@ TINY = {
               'eval_episodes = 4\neval_every = 1\ncheckpoint_every = 1\n',
     "critic": 'critic_layers = 1\ncritic_width = 32\ncritic_heads = 2\ncritic_mlp_hidden = 32\ncritic_max_tokens = 64\n'
               'batch_size = 8\ncritic_steps = 1\n',
-    "archer": 'actor_steps = 1\nwarmup_iterations = 1\n',
+    "archer": 'actor_steps = 1\nwarmup_iterations = 0\n',  # one iteration: the actor must step in it
     "chai": 'k = 2\n',
     "ppo": 'minibatch_size = 32\nppo_epochs = 1\n',
     "filtered_bc": 'batch_size = 8\nbc_steps = 1\n',
@@ -219,7 +219,8 @@ def test_compare_runs_every_algorithm_end_to_end_and_resumes(tmp_path):
     # every run starts from the one BC checkpoint: the curves share their first point per seed
     assert len({r["curve"][0]["mean"] for r in results["algorithms"] if r["algo"] != "chai"}) == 1  # CHAI acts best-of-k
     assert (out / "learning_curves.png").stat().st_size > 10_000
-    assert "| ArCHer |" in (out / "results.md").read_text()
+    assert "| ArCHer |" in (out / "results.md").read_text() and "no actor step" not in (out / "results.md").read_text()
+    assert results["start_return"] == by_algo["archer"]["curve"][0]["mean"]  # the runs' own BC point
     # a second call finds every run finished and rewrites the same table without training
     from baselines.compare import RunSpec
 

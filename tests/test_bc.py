@@ -56,6 +56,23 @@ def test_resume_continues_from_the_checkpoint(expert_data, tmp_path):
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temporary directories left
 
 
+def test_a_checkpoint_of_another_run_is_refused_not_resumed(expert_data, tmp_path):
+    out = tmp_path / "bc"
+    train_bc(BCConfig(str(expert_data), str(out), epochs=1, **TINY))
+    weights = [p.detach().clone() for p in load_checkpoint(out)[0].parameters()]
+    with pytest.raises(ValueError, match=r"n_layer: saved 2, now 1"):
+        train_bc(BCConfig(str(expert_data), str(out), epochs=1, **{**TINY, "n_layer": 1}))
+    other = tmp_path / "other.jsonl"
+    generate_dataset(ENV_ID, "noisy", episodes=10, out=other, split="train", seed=3)
+    with pytest.raises(ValueError, match="other data"):
+        train_bc(BCConfig(str(other), str(out), epochs=1, **TINY))
+    # the refused runs left the checkpoint as it was; the same data under another path resumes
+    moved = tmp_path / "moved.jsonl"
+    moved.write_bytes(expert_data.read_bytes())
+    assert train_bc(BCConfig(str(moved), str(out), epochs=1, **TINY)).epoch_losses
+    assert all(torch.equal(a, b) for a, b in zip(weights, load_checkpoint(out)[0].parameters()))
+
+
 def test_bad_input_names_the_problem(expert_data, tmp_path):
     with pytest.raises(ValueError, match="top_fraction"):
         train_bc(BCConfig(str(expert_data), str(tmp_path / "x"), top_fraction=0.0, **TINY))

@@ -56,4 +56,9 @@ def scripted_policy(env_id: str, name: str, seed: int | None = 0):
         from archer_envs.guess_my_city.policies import POLICIES
     else:
         from archer_envs.twenty_questions.policies import POLICIES
+
+        if name == "expert" and ENVS[env_id][2].get("subset"):  # the expert plays the game's own secret set
+            from archer_envs.twenty_questions.words import PAPER_SUBSET
+
+            return POLICIES[name](seed=seed, secrets=PAPER_SUBSET)
     return POLICIES[name](seed=seed)

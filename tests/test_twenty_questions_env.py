@@ -169,6 +169,20 @@ def test_subset_env_uses_the_papers_ten_words():
         env.reset(options={"word": "cat"})  # not in the subset: the error lists the allowed words
 
 
+def test_the_subset_expert_plays_the_subsets_ten_words():
+    from archer_envs.play import play_episodes, summarize
+    from archer_envs.scripted import scripted_policy
+    from archer_envs.twenty_questions.policies import ExpertPolicy
+
+    expert = scripted_policy("archer/TwentyQuestionsSubset-v0", "expert")
+    assert sorted(expert.state.secrets) == sorted(PAPER_SUBSET)
+    summary = summarize(play_episodes(expert, "archer/TwentyQuestionsSubset-v0", list(PAPER_SUBSET)))
+    # 10 words: about log2(10) = 3.3 questions, the final guess free; with all 158 words it paid about 6.7
+    assert summary["success_rate"] == 1.0 and summary["mean_return"] >= -3.5
+    with pytest.raises(ValueError, match="Unicorn"):
+        ExpertPolicy(secrets=["Dog", "Unicorn"])
+
+
 @pytest.mark.parametrize(
     "kwargs, options, match",
     [

@@ -1,13 +1,16 @@
 """Scripted Twenty Questions players (see :mod:`archer_envs.policies` for how they play).
 
-- ``ExpertPolicy()``: greedy information gain over the 188 attribute questions; guesses when at
-  most two words remain. Candidates are all 158 words (it does not know the split).
+- ``ExpertPolicy(secrets=None)``: greedy information gain over the 188 attribute questions; guesses
+  when at most two words remain. Candidates are the game's secret set: all 158 words (it does not
+  know the split), or the words it is given (the Subset's 10: ``scripted_policy`` passes them).
 - ``NoisyPolicy(seed)``: behaviour data like LMRL-Gym's (their data: success 0.31, return −17.3):
   mostly random phrasings from the bank, early guesses among the consistent words.
 - ``RandomPolicy(seed)``: a random bank phrasing or a guess of a random word.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from archer_envs import policies
 from archer_envs.policies import GameKnowledge
@@ -29,11 +32,19 @@ def parse_transcript(observation: str) -> list[tuple[str, str]]:
     return [t for t in map(split_line, body.splitlines()) if t is not None]
 
 
-def game_knowledge(oracle: TwentyQuestionsKnowledgeOracle | None = None) -> GameKnowledge:
+def game_knowledge(oracle: TwentyQuestionsKnowledgeOracle | None = None,
+                   secrets: Sequence[str] | None = None) -> GameKnowledge:
+    """What the scripted players know; ``secrets`` restricts the candidates (default: all words)."""
     oracle = oracle or TwentyQuestionsKnowledgeOracle()
     words = WordList.default()
+    names = [w.name for w in words.words]
+    if secrets is not None:
+        unknown = [s for s in secrets if s not in words.by_name]
+        if unknown or not secrets:
+            raise ValueError(f"secrets must be a non-empty list of word names, unknown: {unknown}")
+        names = list(secrets)
     return GameKnowledge(
-        secrets=[w.name for w in words.words],
+        secrets=names,
         oracle=oracle,
         questions=[a.question for a in oracle.kb.attributes.values()],
         random_questions=[p for p, _ in oracle.kb.phrasing_bank()],
@@ -45,8 +56,9 @@ def game_knowledge(oracle: TwentyQuestionsKnowledgeOracle | None = None) -> Game
 
 
 class ExpertPolicy(policies.ExpertPolicy):
-    def __init__(self, oracle: TwentyQuestionsKnowledgeOracle | None = None, seed: int | None = None) -> None:
-        super().__init__(game_knowledge(oracle))
+    def __init__(self, oracle: TwentyQuestionsKnowledgeOracle | None = None, seed: int | None = None,
+                 secrets: Sequence[str] | None = None) -> None:
+        super().__init__(game_knowledge(oracle, secrets))
 
 
 class NoisyPolicy(policies.NoisyPolicy):

@@ -112,6 +112,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # buffer 10k, at most 32 new tokens. Needs the pretrained weights (hub cache or local paths).
     "paper": {
         "policy_model": "gpt2", "critic_model": "roberta-base", "critic_pooling": "cls", "critic_max_tokens": 512,
+        "critic_pool_size": None,
         "critic_mlp_hidden": 768, "rollouts_per_iteration": 128, "num_envs": 32, "batch_size": 256,
         "critic_steps": 50, "actor_steps": 3, "tau": 0.1, "critic_lr": 2e-5, "actor_lr": 1e-5,
         "warmup_iterations": 10, "buffer_size": 10_000, "max_new_tokens": 32, "iterations": 100,

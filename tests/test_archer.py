@@ -12,13 +12,15 @@ import torch
 
 from agents.archer import ArcherLearner, Sampler, make_config, make_critic, train_archer
 from agents.buffer import Batch, ReplayBuffer
-from agents.critic import TextEncoder, polyak_update
+from agents.critic import FROZEN_MINILM, TextEncoder, polyak_update
 from agents.rollout import RolloutCollector
 from agents.toy import GOOD, START, after, cloned_policy, p_good, register
 
 GAMMA = 0.9
 TOY = register()
-TOY_CRITIC = dict(critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32, critic_max_tokens=64)
+# The toy's critic: a small RoBERTa from config (trained end to end), tuned for these tests.
+TOY_CRITIC = dict(critic_model=None, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32,
+                  critic_max_tokens=64)
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +80,59 @@ def test_the_actor_prefers_the_better_first_utterance(toy_policy, baseline, seed
     train_toy(learner, iterations=36, warmup=12, critic_steps=8, seed=seed)
     after_training = p_good(learner.policy)
     assert before < 0.6 and after_training > 0.8 and after_training > before + 0.25
+
+
+def test_the_actor_improves_with_the_cached_pretrained_critic(toy_policy):
+    # The cpu preset's critic: frozen all-MiniLM-L6-v2 over cached lines, heads only, a' once per pooled
+    # state per iteration; driven through update() as the training loop drives it.
+    learner = toy_learner(toy_policy, critic_model=FROZEN_MINILM, critic_pool_size=64, critic_steps=30,
+                          critic_lr=1e-3, critic_mlp_hidden=64, actor_lr=5e-4, actor_steps=2, warmup_iterations=10)
+    before = p_good(learner.policy)
+    with RolloutCollector(TOY, num_envs=8, split=None, seed=0) as collector:
+        for it in range(1, 31):
+            learner.update(collector.collect(Sampler(learner.policy, 1.0), num_episodes=16), it)
+    q, v = toy_values(learner)
+    np.testing.assert_allclose(q, [GAMMA, 0.0, 1.0, 0.0], atol=0.15)
+    after_training = p_good(learner.policy)
+    assert before < 0.6 and after_training > 0.75 and after_training > before + 0.25
+
+
+class ToyRollout:
+    def __init__(self, transitions):
+        self.transitions = transitions
+
+
+@pytest.mark.parametrize("pool", [12, None])
+def test_the_td_steps_sample_a_prime_only_as_often_as_configured(toy_policy, monkeypatch, pool):
+    learner = toy_learner(toy_policy, critic_model=FROZEN_MINILM, critic_pool_size=pool, critic_steps=10, batch_size=8)
+    buffer = train_toy(learner, iterations=1, warmup=10**6, critic_steps=0)
+    calls = []
+    real_generate = learner.policy.generate
+    monkeypatch.setattr(learner.policy, "generate", lambda obs, **kw: calls.append(len(obs)) or real_generate(obs, **kw))
+    learner.train_critic(ToyRollout(list(buffer)))
+    # pooled: one batched sample for the pool's states, reused by all 10 steps; else one per step
+    assert calls == ([12] if pool else [8] * 10)
+
+
+def test_the_frozen_encoder_is_cached_shared_with_the_target_and_left_out_of_checkpoints(toy_policy):
+    learner = toy_learner(toy_policy, critic_model=FROZEN_MINILM, critic_pool_size=16, critic_steps=4, batch_size=8)
+    encoder = learner.critic.encoder
+    assert learner.target_critic.encoder is encoder and not any(p.requires_grad for p in encoder.parameters())
+    weights = [p.detach().clone() for p in encoder.parameters()]
+    buffer = train_toy(learner, iterations=2, warmup=10**6, critic_steps=0)
+    learner.train_critic(ToyRollout(list(buffer)))
+    assert all(torch.equal(a, b) for a, b in zip(weights, encoder.parameters()))  # only the heads trained
+    seen = encoder.lines_encoded
+    q_before = toy_values(learner)[0]
+    toy_values(learner)
+    assert encoder.lines_encoded == seen  # every line came from the cache the second time
+    state = learner.state_dict()
+    assert state["critic"] and not any(k.startswith("encoder.") for k in state["critic"])
+    fresh = toy_learner(toy_policy, critic_model=FROZEN_MINILM, critic_pool_size=16)
+    fresh.load_state_dict(state)
+    np.testing.assert_allclose(toy_values(fresh)[0], q_before, atol=1e-6)
+    features = encoder(["Questions:\nIs it alive? Yes.\n", "Is it alive?"])
+    assert features.shape == (2, encoder.hidden_size) and encoder.hidden_size == 2 * 384 + 1
 
 
 def toy_batch(n=8, rewards=None, dones=None, truncateds=None):
@@ -191,7 +246,8 @@ def test_the_encoder_reads_the_newest_tokens_and_ignores_padding(toy_policy):
 
 def test_config_presets_files_and_bad_values(tmp_path):
     cpu = make_config("cpu", "archer/TwentyQuestions-v0")
-    assert cpu.preset == "cpu" and cpu.discount == 0.95 and cpu.critic_model is None
+    assert cpu.preset == "cpu" and cpu.discount == 0.95 and cpu.critic_model == "all-MiniLM-L6-v2"
+    assert cpu.critic_pool_size == 512 and make_config("paper").critic_pool_size is None
     paper = make_config("paper", "archer/TwentyQuestions-v0")
     assert (paper.policy_model, paper.critic_model, paper.batch_size, paper.critic_steps, paper.actor_steps) == (
         "gpt2", "roberta-base", 256, 50, 3)
@@ -221,7 +277,7 @@ def test_config_presets_files_and_bad_values(tmp_path):
 
 TINY_RUN = dict(
     behaviour_episodes=16, expert_episodes=8, bc_epochs=1, bc_batch_size=16, policy_layers=1, policy_width=32, policy_heads=2,
-    max_new_tokens=12, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32, critic_max_tokens=64,
+    max_new_tokens=12, critic_pool_size=16, critic_mlp_hidden=32,
     rollouts_per_iteration=4, num_envs=4, batch_size=8, critic_steps=2, actor_steps=1, warmup_iterations=1,
     eval_episodes=4, eval_every=2, checkpoint_every=1, max_minutes=None,
 )

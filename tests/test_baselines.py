@@ -29,7 +29,8 @@ from baselines.compare import (
 
 TOY = register()
 GAMMA = 0.9
-TOY_CRITIC = dict(critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32, critic_max_tokens=64)
+TOY_CRITIC = dict(critic_model=None, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32,
+                  critic_max_tokens=64)
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +185,7 @@ TINY = {
     "common": 'behaviour_episodes = 12\nexpert_episodes = 6\nbc_epochs = 1\nbc_batch_size = 16\npolicy_layers = 1\n'
               'policy_width = 32\npolicy_heads = 2\nmax_new_tokens = 10\nrollouts_per_iteration = 4\nnum_envs = 4\n'
               'eval_episodes = 4\neval_every = 1\ncheckpoint_every = 1\n',
-    "critic": 'critic_layers = 1\ncritic_width = 32\ncritic_heads = 2\ncritic_mlp_hidden = 32\ncritic_max_tokens = 64\n'
+    "critic": 'critic_pool_size = 16\ncritic_mlp_hidden = 32\n'
               'batch_size = 8\ncritic_steps = 1\n',
     "archer": 'actor_steps = 1\nwarmup_iterations = 0\n',  # one iteration: the actor must step in it
     "chai": 'k = 2\n',

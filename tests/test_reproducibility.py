@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TQ = "archer/TwentyQuestions-v0"
 TINY = dict(
     behaviour_episodes=16, expert_episodes=8, bc_epochs=1, bc_batch_size=16, policy_layers=1, policy_width=32,
-    policy_heads=2, max_new_tokens=12, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32,
-    critic_max_tokens=64, rollouts_per_iteration=4, num_envs=4, batch_size=8, critic_steps=2, actor_steps=1,
+    policy_heads=2, max_new_tokens=12, critic_pool_size=16, critic_mlp_hidden=32, rollouts_per_iteration=4, num_envs=4, batch_size=8, critic_steps=2, actor_steps=1,
     warmup_iterations=1, eval_episodes=6, eval_every=1, checkpoint_every=1,
 )
 

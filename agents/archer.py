@@ -62,10 +62,12 @@ played, as the official implementation treats it. Set it to True for a limit the
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -86,7 +88,13 @@ class ArcherConfig(RunConfig, CriticConfig):
     out: str = "runs/archer"
     actor_batch_size: int | None = None  # states per actor step (None: batch_size)
     actor_steps: int = 3  # actor gradient steps per iteration (after warm-up)
-    warmup_iterations: int = 15  # iterations of critic-only training before the actor starts
+    warmup_iterations: int = 5  # at least this many iterations of critic-only training before the actor starts
+    # ... and (ours; None in the paper preset: the fixed warm-up alone) until the critic has settled: the
+    # mean critic loss of the last `critic_window` iterations within this fraction of the window before
+    critic_settled_tol: float | None = 0.15
+    critic_window: int = 3
+    max_warmup_iterations: int | None = 60  # the actor starts by then even if the critic has not settled
+    actor_kl_coef: float = 0.0  # ours: A − β·(log π − log π_BC)(a) per sampled utterance (0: off; paper: off)
     actor_lr: float = 3e-5
     baseline: str = "none"  # "none": utterance advantage; "token": the paper's token-level baseline
     center_advantages: bool = True  # subtract the batch mean of A (ours, not the paper's; see the docstring)
@@ -98,6 +106,9 @@ class ArcherConfig(RunConfig, CriticConfig):
             "warmup_iterations": self.warmup_iterations >= 0, "actor_lr": self.actor_lr >= 0,
             "actor_batch_size": self.actor_batch_size is None or self.actor_batch_size >= 1,
             "baseline": self.baseline in ("none", "token"), "baseline_lr": self.baseline_lr > 0,
+            "critic_settled_tol": self.critic_settled_tol is None or self.critic_settled_tol > 0,
+            "critic_window": self.critic_window >= 1, "actor_kl_coef": self.actor_kl_coef >= 0,
+            "max_warmup_iterations": self.max_warmup_iterations is None or self.max_warmup_iterations >= self.warmup_iterations,
         }
 
 
@@ -116,7 +127,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "critic_mlp_hidden": 768, "rollouts_per_iteration": 128, "num_envs": 32, "batch_size": 256,
         "critic_steps": 50, "actor_steps": 3, "tau": 0.1, "critic_lr": 2e-5, "actor_lr": 1e-5,
         "warmup_iterations": 10, "buffer_size": 10_000, "max_new_tokens": 32, "iterations": 100,
-        "max_minutes": None, "center_advantages": False, "prefill_buffer": False, "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3, "eval_every": 10,
+        "max_minutes": None, "center_advantages": False, "prefill_buffer": False, "critic_settled_tol": None,
+        "max_warmup_iterations": None, "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3, "eval_every": 10,
     },
 }
 # Per-env adjustments of a preset (the paper's table).
@@ -141,12 +153,19 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
 
     agent_name = "archer"
     metric_columns = CriticLearner.CRITIC_COLUMNS + (
-        "actor_loss", "advantage_mean", "advantage_std", "logp_mean", "actor_grad_norm", "baseline_loss",
+        "critic_settling", "actor_loss", "advantage_mean", "advantage_std", "logp_mean", "kl_to_start",
+        "actor_grad_norm", "baseline_loss",
     )
 
     def __init__(self, policy, critic: DoubleCritic, cfg: ArcherConfig) -> None:
         super().__init__(policy, critic, cfg)
         self.actor_optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.actor_lr)
+        # The starting (BC) policy, frozen: KL(π ‖ π_BC) on π's own samples is logged every actor step
+        # (and, with actor_kl_coef, penalised).
+        self.reference = copy.deepcopy(policy)
+        self.reference.requires_grad_(False)
+        self.critic_losses: list[float] = []  # mean critic loss per iteration, for the actor's gate
+        self.actor_started = False
         self.baseline: nn.Module | None = None
         self.baseline_optimizer = None
         if cfg.baseline == "token":
@@ -165,8 +184,13 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
         stats: dict[str, float] = {
             "advantage_mean": float(est["advantage"].mean()), "advantage_std": float(est["advantage"].std(unbiased=False)),
         }
+        with torch.no_grad():
+            kl = self.policy.log_probs(observations, actions) - self.reference.log_probs(observations, actions)
+        stats["kl_to_start"] = float(kl.mean())  # a sample of KL(π ‖ π_BC) per utterance, in nats
         self.policy.model.train()
         advantage = est["advantage"]
+        if self.cfg.actor_kl_coef:
+            advantage = advantage - self.cfg.actor_kl_coef * kl
         if self.cfg.center_advantages:
             advantage = advantage - advantage.mean()
         if self.baseline is None:
@@ -195,10 +219,33 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
         return stats
 
     # --- one iteration (Algorithm 1) ---------------------------------------------------------
+    def critic_settling(self) -> float | None:
+        """|mean critic loss of the last window − of the window before| / the latter (None: too few)."""
+        w = self.cfg.critic_window
+        if len(self.critic_losses) < 2 * w:
+            return None
+        last, before = np.mean(self.critic_losses[-w:]), np.mean(self.critic_losses[-2 * w : -w])
+        return float(abs(last - before) / max(abs(before), 1e-8))
+
+    def actor_ready(self, iteration: int) -> bool:
+        """The actor's gate: past the warm-up and the critic settled (or past max_warmup_iterations).
+        Once open it stays open."""
+        cfg = self.cfg
+        if not self.actor_started and iteration > cfg.warmup_iterations:
+            settling = self.critic_settling()
+            settled = cfg.critic_settled_tol is None or (settling is not None and settling < cfg.critic_settled_tol)
+            capped = cfg.max_warmup_iterations is not None and iteration > cfg.max_warmup_iterations
+            self.actor_started = settled or capped
+        return self.actor_started
+
     def update(self, rollout, iteration: int) -> dict[str, float]:
-        """Replay buffer ← rollout; ``critic_steps`` critic steps; after warm-up ``actor_steps`` actor steps."""
+        """Replay buffer ← rollout; ``critic_steps`` critic steps; once the gate opens (:meth:`actor_ready`)
+        ``actor_steps`` actor steps."""
         row = self.train_critic(rollout)
-        if iteration > self.cfg.warmup_iterations:
+        if "critic_loss" in row:
+            self.critic_losses.append(row["critic_loss"])
+        row["critic_settling"] = self.critic_settling()
+        if self.actor_ready(iteration):
             t = time.perf_counter()
             batch = self.cfg.actor_batch_size or self.cfg.batch_size
             row.update(mean_stats([self.actor_step(self.buffer.sample(batch).observations)
@@ -208,7 +255,9 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
 
     # --- persistence -------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        state = {**super().state_dict(), "actor_optimizer": self.actor_optimizer.state_dict()}
+        state = {**super().state_dict(), "actor_optimizer": self.actor_optimizer.state_dict(),
+                 "critic_losses": list(self.critic_losses), "actor_started": self.actor_started,
+                 "reference": {k: v.cpu() for k, v in self.reference.model.state_dict().items()}}
         if self.baseline is not None:
             state["baseline"] = self.baseline.state_dict()
             state["baseline_optimizer"] = self.baseline_optimizer.state_dict()
@@ -217,6 +266,10 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.actor_optimizer.load_state_dict(state["actor_optimizer"])
+        self.critic_losses = list(state.get("critic_losses", []))
+        self.actor_started = bool(state.get("actor_started", False))
+        if "reference" in state:  # the BC start, not the resumed policy
+            self.reference.model.load_state_dict(state["reference"])
         if self.baseline is not None and "baseline" in state:
             self.baseline.load_state_dict(state["baseline"])
             self.baseline_optimizer.load_state_dict(state["baseline_optimizer"])

@@ -244,6 +244,7 @@ class FrozenSentenceEncoder(nn.Module):
         self._lines: OrderedDict[str, torch.Tensor] = OrderedDict()
         self._texts: OrderedDict[str, torch.Tensor] = OrderedDict()
         self.lines_encoded = 0  # lines that went through the model (cache misses), for benchmarks and tests
+        self.encode_seconds = 0.0  # time spent encoding them
 
     def train(self, mode: bool = True) -> FrozenSentenceEncoder:
         super().train(mode)
@@ -264,6 +265,7 @@ class FrozenSentenceEncoder(nn.Module):
     def embed_lines(self, lines: Sequence[str]) -> list[torch.Tensor]:
         """One [d] embedding per line (cached)."""
         missing = sorted({line for line in lines if line not in self._lines}, key=len)
+        started = time.perf_counter()
         for start in range(0, len(missing), self.batch_size):
             chunk = missing[start : start + self.batch_size]
             enc = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_tokens,
@@ -274,6 +276,7 @@ class FrozenSentenceEncoder(nn.Module):
             for line, vector in zip(chunk, pooled.float()):
                 self._remember(self._lines, line, vector.clone(), self.cache_size)
             self.lines_encoded += len(chunk)
+        self.encode_seconds += time.perf_counter() - started
         out = []
         for line in lines:
             vector = self._lines[line] if line in self._lines else self.embed_lines([line])[0]
@@ -403,9 +406,9 @@ class CriticConfig:
     critic_mlp_layers: int = 2  # hidden layers of the Q and V heads
     buffer_size: int = 30_000  # replay buffer capacity (utterance transitions)
     batch_size: int = 64  # transitions per critic step
-    critic_steps: int = 20  # critic gradient steps per iteration
+    critic_steps: int = 100  # critic gradient steps per iteration (minibatches of the pool when pooled)
     tau: float = 0.1  # Polyak rate of the target critic
-    critic_lr: float = 3e-4
+    critic_lr: float = 1e-3  # the heads of a frozen encoder (the paper fine-tunes RoBERTa at 2e-5)
     bootstrap_truncated: bool = False  # bootstrap from s' when the env's turn limit cut the episode
     prefill_buffer: bool = True  # start the replay buffer with the behaviour data (ours; see agents/archer.py)
 

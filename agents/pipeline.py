@@ -33,10 +33,12 @@ def _fmt(s: dict[str, Any] | None) -> str:
     return f"{s['mean_return']:.2f}{ci} ({s['success_rate']:.2f})"
 
 
-def results_table(rows: list[dict[str, Any]], env_id: str) -> str:
+def results_table(rows: list[dict[str, Any]], env_id: str, protocol: str = "paper") -> str:
     """Markdown: one row per agent; mean return ± 95% CI (success rate) sampled and greedy."""
+    from archer_envs.protocols import describe
+
     lines = [
-        f"Test split of {env_id}: mean return ± 95% CI (success rate)",
+        f"{env_id}, {describe(env_id, protocol)}: mean return ± 95% CI (success rate)",
         "",
         "| agent | sampled, T = 1 | greedy | mean turns |",
         "|---|---|---|---|",
@@ -90,12 +92,12 @@ def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/mai
          "greedy": score(Sampler(archer_policy, 0.0, "archer-greedy"), "archer-greedy")},
         {"agent": "expert (scripted)", "sampled": None, "greedy": score(make_agent("expert", env_id), "expert")},
     ]
-    table = results_table(rows, env_id)
+    table = results_table(rows, env_id, cfg.protocol)
     references = {"BC (sampled)": rows[1]["sampled"]["mean_return"], "expert": rows[3]["greedy"]["mean_return"]}
     curve = plot_learning_curve(out_dir / "logs" / "metrics.jsonl", out_dir / CURVE_PNG, references=references,
-                                title=f"ArCHer ({cfg.preset} preset) on {env_id}")
+                                title=f"ArCHer ({cfg.preset} preset) on {env_id}, {cfg.protocol} protocol")
     payload = {
-        "env_id": env_id, "preset": cfg.preset, "rows": rows, "iterations": result.iterations,
+        "env_id": env_id, "protocol": cfg.protocol, "preset": cfg.preset, "rows": rows, "iterations": result.iterations,
         "trajectories": result.trajectories, "actor_updates": result.actor_updates, "rl_minutes": result.seconds / 60, "timings_s": result.timings,
         "peak_memory_mb": result.peak_memory_mb, "config": cfg.__dict__,
     }

@@ -46,6 +46,9 @@ class RunConfig:
     env_id: str = "archer/TwentyQuestions-v0"
     out: str = "runs/run"  # run directory: checkpoint/, logs/, bc/ (when made here), eval/
     preset: str = "cpu"
+    # "paper": train and evaluate on the same secrets, as the paper's code does (20Q/City: all of them);
+    # "generalisation": train on the train split, evaluate on the held-out test split (archer_envs.protocols)
+    protocol: str = "paper"
     seed: int = 0
     device: str | None = None  # default: CUDA when present
     # --- starting policy (behaviour cloning, shared by all algorithms) -------------------------
@@ -93,6 +96,11 @@ class RunConfig:
         }
 
     def __post_init__(self) -> None:
+        from archer_envs.protocols import PROTOCOLS
+
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"invalid {type(self).__name__}: protocol={self.protocol!r} (expected one of "
+                             f"{', '.join(PROTOCOLS)})")
         bad = [k for k, ok in self.checks().items() if not ok]
         if bad:
             raise ValueError(f"invalid {type(self).__name__}: " + ", ".join(f"{k}={getattr(self, k)!r}" for k in bad))
@@ -100,6 +108,20 @@ class RunConfig:
     @property
     def discount(self) -> float:
         return float(self.gamma) if self.gamma is not None else ENV_GAMMA.get(self.env_id, DEFAULT_GAMMA)
+
+    @property
+    def train_split(self) -> str:
+        """The split behaviour data and rollouts draw their secrets from (see archer_envs.protocols)."""
+        from archer_envs.protocols import protocol_splits
+
+        return protocol_splits(self.env_id, self.protocol)[0]
+
+    @property
+    def eval_split(self) -> str:
+        """The split every evaluation of the run plays."""
+        from archer_envs.protocols import protocol_splits
+
+        return protocol_splits(self.env_id, self.protocol)[1]
 
     @property
     def behaviour_path(self) -> Path:
@@ -188,10 +210,10 @@ def make_behaviour_data(cfg: RunConfig, path: str | Path) -> list:
     from agents.evaluate import write_atomic
 
     trajectories = generate_dataset(cfg.env_id, policy=cfg.behaviour_policy, episodes=cfg.behaviour_episodes,
-                                    split="train", seed=cfg.seed)
+                                    split=cfg.train_split, seed=cfg.seed)
     if cfg.expert_episodes:
-        trajectories += generate_dataset(cfg.env_id, policy="expert", episodes=cfg.expert_episodes, split="train",
-                                         seed=cfg.seed)
+        trajectories += generate_dataset(cfg.env_id, policy="expert", episodes=cfg.expert_episodes,
+                                         split=cfg.train_split, seed=cfg.seed)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, (json.dumps(t.to_json()) + "\n" for t in trajectories))
     return trajectories
@@ -199,7 +221,8 @@ def make_behaviour_data(cfg: RunConfig, path: str | Path) -> list:
 
 # --- evaluation -----------------------------------------------------------------------------------
 def evaluate_agent(agent, cfg: RunConfig, out_dir: str | Path | None = None):
-    """The shared harness on the run's test episode list (``eval_episodes``, ``seed``).
+    """The shared harness on the run's episode list (``eval_split`` of the protocol, ``eval_episodes``,
+    ``seed``).
 
     The sampling noise comes from the run's evaluation seed (torch seeded with ``cfg.seed`` inside a
     forked RNG): the same policy gets the same score wherever it is evaluated (the learning curve,
@@ -209,7 +232,7 @@ def evaluate_agent(agent, cfg: RunConfig, out_dir: str | Path | None = None):
 
     with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))):
         torch.manual_seed(cfg.seed)
-        return evaluate(agent, cfg.env_id, split="test", episodes=cfg.eval_episodes, seed=cfg.seed,
+        return evaluate(agent, cfg.env_id, split=cfg.eval_split, episodes=cfg.eval_episodes, seed=cfg.seed,
                         out_dir=out_dir, batch_size=cfg.num_envs)
 
 
@@ -323,7 +346,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     timings = {k: float(state["timings"].get(k, 0.0)) for k in TIMINGS}
     # A resumed run restarts the env stream from a seed derived from its iteration: reproducible,
     # though not bit-identical to an uninterrupted run.
-    collector = RolloutCollector(cfg.env_id, num_envs=cfg.num_envs, split="train",
+    collector = RolloutCollector(cfg.env_id, num_envs=cfg.num_envs, split=cfg.train_split,
                                  seed=cfg.seed + 1000 * state["iteration"])
     iteration, trajectories, elapsed_before = state["iteration"], state["trajectories"], state["seconds"]
     actor_updates = int(state.get("actor_updates", 0))

@@ -400,8 +400,10 @@ for _name in ("archer", "ppo", "filtered_bc", "chai"):
 @click.option("--preset", default="cpu", show_default=True, type=click.Choice(["cpu", "paper"]))
 @click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
               help="JSON or TOML file of ArcherConfig fields.")
+@click.option("--protocol", default="paper", show_default=True, type=click.Choice(["paper", "generalisation"]),
+              help="paper: train and evaluate on the same secrets (the paper's code); generalisation: held-out test split.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Any ArcherConfig field.")
-def pipeline_command(env_id, out, minutes, preset, config_file, settings) -> None:
+def pipeline_command(env_id, out, minutes, preset, config_file, protocol, settings) -> None:
     """The main job: behaviour data -> BC -> ArCHer -> test-split table (behaviour policy, BC, ArCHer,
     expert) and learning-curve plot, all offline."""
     _check_env_id(env_id)
@@ -409,7 +411,7 @@ def pipeline_command(env_id, out, minutes, preset, config_file, settings) -> Non
 
     try:
         run_pipeline(env_id, out=out, preset=preset, minutes=minutes, config_file=config_file, echo=click.echo,
-                     **_parse_options(settings, "--set"))
+                     **{"protocol": protocol, **_parse_options(settings, "--set")})
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise click.UsageError(str(err)) from err
 
@@ -430,8 +432,10 @@ def pipeline_command(env_id, out, minutes, preset, config_file, settings) -> Non
               help="Folder of <env name>/<algo>.toml configs [default: baselines/configs].")
 @click.option("--threshold", "thresholds", type=float, multiple=True,
               help="Test returns for the sample-efficiency table [default: BC start + 0.5/1/2, and the paper's].")
+@click.option("--protocol", default="paper", show_default=True, type=click.Choice(["paper", "generalisation"]),
+              help="paper: train and evaluate on the same secrets (the paper's code); generalisation: held-out test split.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="A config field for every algorithm.")
-def compare_command(env_id, algos, seeds, budget, out, preset, jobs, config_dir, thresholds, settings) -> None:
+def compare_command(env_id, algos, seeds, budget, out, preset, jobs, config_dir, thresholds, protocol, settings) -> None:
     """Run every algorithm with the same budget, seeds and BC start; write a results table (Markdown +
     JSON), learning curves with a band over seeds, and the sample-efficiency table."""
     _check_env_id(env_id)
@@ -443,7 +447,7 @@ def compare_command(env_id, algos, seeds, budget, out, preset, jobs, config_dir,
     try:
         compare(env_id, names, seeds=seeds, budget=budget, out=out, preset=preset, jobs=jobs,
                 config_dir=config_dir or CONFIG_DIR, thresholds=list(thresholds) or None, echo=click.echo,
-                command=command, **_parse_options(settings, "--set"))
+                command=command, **{"protocol": protocol, **_parse_options(settings, "--set")})
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise click.UsageError(str(err)) from err
 

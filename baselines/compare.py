@@ -13,7 +13,8 @@ their checkpoints)::
 
 Config per env × algorithm: ``baselines/configs/<env name>/<algo>.toml`` over the ``--preset``;
 ``--set`` overrides apply to every algorithm (unknown fields of one algorithm are an error).
-Each run stops at ``--budget`` trajectories (``max_trajectories``) and is evaluated on the test split
+Each run stops at ``--budget`` trajectories (``max_trajectories``) and is evaluated on the protocol's split
+(``--protocol``: ``paper``, the secrets it trains on, or ``generalisation``, the held-out test split)
 with the shared harness: the learning curve every ``eval_every`` iterations, and a final evaluation.
 Seeds: run ``k`` uses seed ``k`` for its RL phase and its test episode list (the same list for every
 algorithm with that seed, so they are compared on the same secrets).
@@ -240,7 +241,8 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             for spec, record in zip(specs, pool.map(run_one, specs)):
                 done(spec, record)
-    results = summarize(env_id, algos, records, budget=budget, seeds=seeds, preset=preset, thresholds=thresholds)
+    results = summarize(env_id, algos, records, budget=budget, seeds=seeds, preset=preset, thresholds=thresholds,
+                        protocol=overrides.get("protocol", "paper"))
     results.update(command=command, wall_time_s=float(sum(r["wall_time_s"] for r in records)), code_version=_git_commit(),
                    created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                    configs={a: _shown_path(config_file(env_id, a, config_dir)) for a in algos})
@@ -260,7 +262,7 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
 
 # --- aggregation ----------------------------------------------------------------------------------
 def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budget: int, seeds: int, preset: str,
-              thresholds: list[float] | None = None) -> dict[str, Any]:
+              thresholds: list[float] | None = None, protocol: str = "paper") -> dict[str, Any]:
     """The results object (see baselines/results.schema.json) from per-run records."""
     from agents.algorithms import get_algorithm
 
@@ -292,7 +294,8 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
         if env_id in PAPER_THRESHOLDS:
             thresholds.append(PAPER_THRESHOLDS[env_id])
     return {
-        "schema_version": SCHEMA_VERSION, "env_id": env_id, "preset": preset, "budget": budget, "seeds": seeds,
+        "schema_version": SCHEMA_VERSION, "env_id": env_id, "protocol": protocol, "preset": preset, "budget": budget,
+        "seeds": seeds,
         "start_return": start, "algorithms": rows,
         "sample_efficiency": sample_efficiency(rows, thresholds, budget),
         "runs": sorted(records, key=lambda r: (algos.index(r["algo"]) if r["algo"] in algos else len(algos), r["seed"])),
@@ -370,10 +373,14 @@ def _pm(value: float | None, ci: float | None, digits: int = 2) -> str:
 
 def results_markdown(results: dict[str, Any]) -> str:
     """The results table, the per-iteration time split and the sample-efficiency table (Markdown)."""
+    from archer_envs.protocols import describe
+
     n = results["seeds"]
+    # results recorded before protocols were named were all on the held-out test split
+    protocol = describe(results["env_id"], results.get("protocol", "generalisation"))
     lines = [
         f"{results['env_id']}, {results['preset']} preset, budget {results['budget']} trajectories per run, "
-        f"{n} seed{'s' if n != 1 else ''}; test split, mean over seeds ± 95% CI (t over seeds). "
+        f"{n} seed{'s' if n != 1 else ''}; {protocol}; mean over seeds ± 95% CI (t over seeds). "
         f"BC start: {_pm(results['start_return'], None)}.",
         "",
         "| algorithm | test return | success rate | trajectories | wall time (min) | s / iteration (rollout + critic + actor) |",
@@ -423,7 +430,8 @@ def plot_comparison(results: dict[str, Any], path: str | Path) -> Path:
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, loc="best")
-    fig.suptitle(f"{results['env_id']}: {results['seeds']} seeds, {results['preset']} preset")
+    fig.suptitle(f"{results['env_id']}: {results['seeds']} seeds, {results['preset']} preset, "
+                 f"{results.get('protocol', 'generalisation')} protocol")
     fig.tight_layout()
     return save_figure(fig, path)
 

@@ -97,6 +97,40 @@ def test_the_actor_improves_with_the_cached_pretrained_critic(toy_policy):
     assert before < 0.6 and after_training > 0.75 and after_training > before + 0.25
 
 
+def test_the_actor_waits_for_the_critic_to_settle(toy_policy):
+    learner = toy_learner(toy_policy, warmup_iterations=2, critic_settled_tol=0.1, critic_window=2,
+                          max_warmup_iterations=8)
+    losses = [4.0, 2.0, 1.0, 0.6, 0.5, 0.48]
+    opened = []
+    for it, loss in enumerate(losses, start=1):
+        learner.critic_losses.append(loss)
+        opened.append(learner.actor_ready(it))
+    # windows of 2: (1.0+0.6)/2 vs (4+2)/2 is still falling fast; (0.5+0.48)/2 vs (1+0.6)/2 = 39% change;
+    assert opened == [False] * 6
+    learner.critic_losses += [0.47, 0.46]  # 0.465 vs 0.49: 5% < 10%
+    assert learner.actor_ready(7) and learner.actor_ready(8)  # open, and it stays open
+    capped = toy_learner(toy_policy, warmup_iterations=2, critic_settled_tol=0.1, max_warmup_iterations=4)
+    capped.critic_losses = [4.0, 2.0, 1.0, 0.5, 0.25]
+    assert not capped.actor_ready(4) and capped.actor_ready(5)  # past max_warmup_iterations it opens anyway
+
+
+def test_the_actor_logs_its_kl_to_the_bc_start_and_can_penalise_it(toy_policy):
+    learner = toy_learner(toy_policy, actor_lr=1e-2)
+    first = learner.actor_step([START] * 16)
+    assert abs(first["kl_to_start"]) < 1e-5  # the policy is still the BC start
+    for _ in range(5):
+        stats = learner.actor_step([START] * 16)
+    assert stats["kl_to_start"] != 0.0
+    learner.advantages = lambda obs, acts: {"q": torch.zeros(len(obs)), "v": torch.zeros(len(obs)),
+                                             "advantage": torch.zeros(len(obs))}
+    learner.cfg.actor_kl_coef = 1.0
+    learner.cfg.center_advantages = False
+    kl_before = learner.actor_step([START] * 32)["kl_to_start"]
+    for _ in range(10):  # with no advantage left, the KL term alone pulls the policy back to its start
+        kl_after = learner.actor_step([START] * 32)["kl_to_start"]
+    assert abs(kl_after) < abs(kl_before)
+
+
 class ToyRollout:
     def __init__(self, transitions):
         self.transitions = transitions
@@ -277,7 +311,7 @@ def test_config_presets_files_and_bad_values(tmp_path):
 
 TINY_RUN = dict(
     behaviour_episodes=16, expert_episodes=8, bc_epochs=1, bc_batch_size=16, policy_layers=1, policy_width=32, policy_heads=2,
-    max_new_tokens=12, critic_pool_size=16, critic_mlp_hidden=32,
+    max_new_tokens=12, critic_pool_size=16, critic_mlp_hidden=32, critic_settled_tol=None,
     rollouts_per_iteration=4, num_envs=4, batch_size=8, critic_steps=2, actor_steps=1, warmup_iterations=1,
     eval_episodes=4, eval_every=2, checkpoint_every=1, max_minutes=None,
 )

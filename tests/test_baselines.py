@@ -187,7 +187,8 @@ TINY = {
               'eval_episodes = 4\neval_every = 1\ncheckpoint_every = 1\n',
     "critic": 'critic_pool_size = 16\ncritic_mlp_hidden = 32\n'
               'batch_size = 8\ncritic_steps = 1\n',
-    "archer": 'actor_steps = 1\nwarmup_iterations = 0\n',  # one iteration: the actor must step in it
+    # one iteration: the actor must step in it (the fixed warm-up alone gates it)
+    "archer": 'actor_steps = 1\nwarmup_iterations = 0\nmax_warmup_iterations = 0\n',
     "chai": 'k = 2\n',
     "ppo": 'minibatch_size = 32\nppo_epochs = 1\n',
     "filtered_bc": 'batch_size = 8\nbc_steps = 1\n',

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TQ = "archer/TwentyQuestions-v0"
 TINY = dict(
     behaviour_episodes=16, expert_episodes=8, bc_epochs=1, bc_batch_size=16, policy_layers=1, policy_width=32,
-    policy_heads=2, max_new_tokens=12, critic_pool_size=16, critic_mlp_hidden=32, rollouts_per_iteration=4, num_envs=4, batch_size=8, critic_steps=2, actor_steps=1,
+    policy_heads=2, max_new_tokens=12, critic_pool_size=16, critic_mlp_hidden=32, critic_settled_tol=None, rollouts_per_iteration=4, num_envs=4, batch_size=8, critic_steps=2, actor_steps=1,
     warmup_iterations=1, eval_episodes=6, eval_every=1, checkpoint_every=1,
 )
 
@@ -67,6 +67,8 @@ def test_the_table_the_curve_and_a_re_run_score_the_same_checkpoint_identically(
     rows = metric_rows(out)
     bc, archer = first["rows"][1], first["rows"][2]
     assert first["actor_updates"] == 1 and archer["agent"].startswith("ArCHer")
+    assert first["protocol"] == "paper" and json.loads((out / "eval" / "summary.json").read_text())["split"] == "all"
+    assert "paper protocol" in (out / "results.md").read_text()
     # The curve's BC point and final point are the table's BC and ArCHer rows (sampled, T = 1) ...
     assert rows[0]["trajectories"] == 0 and rows[0]["eval_return"] == bc["sampled"]["mean_return"]
     assert rows[-1]["final"] and rows[-1]["eval_return"] == archer["sampled"]["mean_return"]
@@ -144,3 +146,20 @@ def test_compare_keeps_the_final_evaluation_of_a_budget_between_evaluations(tmp_
     assert run["curve"][-1]["return"] == run["final_return"] and run["actor_updates"] == 3
     assert results["start_return"] == curve[0]["mean"]
     assert all(p["minutes"] <= q["minutes"] for p, q in zip(curve, curve[1:]))
+
+
+# --- protocols ------------------------------------------------------------------------------------------
+def test_the_protocol_decides_which_secrets_a_run_trains_and_is_scored_on():
+    from archer_envs.protocols import protocol_splits
+
+    paper = make_config("cpu", TQ)
+    assert paper.protocol == "paper" and (paper.train_split, paper.eval_split) == ("all", "all")
+    general = make_config("cpu", TQ, protocol="generalisation")
+    assert (general.train_split, general.eval_split) == ("train", "test")
+    assert protocol_splits("archer/TwentyQuestionsSubset-v0", "paper") == ("all", "all")
+    # Detective's and WebShop's benchmarks are defined on held-out instances
+    assert protocol_splits("archer/WebShop-v0", "paper") == ("train", "test")
+    with pytest.raises(ValueError, match="protocol='heldout'"):
+        make_config("cpu", TQ, protocol="heldout")
+    with pytest.raises(ValueError, match="unknown protocol 'x'"):
+        protocol_splits(TQ, "x")

@@ -1,0 +1,43 @@
+"""Evaluation protocols: which secrets an agent trains on and which it is scored on.
+
+- ``paper`` (the reproduction track): training and the headline evaluation draw secrets from the same
+  distribution, as ArCHer's official code does (every Twenty Questions word, the Subset's 10 words,
+  every Guess My City city: split ``all`` for both). Detective and WebShop are defined on held-out
+  instances (case seeds, goals) by the benchmarks themselves, so there the paper protocol trains on
+  ``train`` and evaluates on ``test``.
+- ``generalisation`` (ours): train on the ``train`` split, evaluate on the held-out ``test`` split
+  (31 of the 158 words, 20 of the 100 cities) that the policy has never seen guessed.
+
+Torch-free, so the leaderboard and tools that only read results can use it.
+"""
+
+from __future__ import annotations
+
+PROTOCOLS = ("paper", "generalisation")
+# Envs whose secrets form one fixed list with an "all" split: the paper protocol uses all of it.
+_ALL_SPLIT_ENVS = ("archer/TwentyQuestions-v0", "archer/TwentyQuestionsSubset-v0", "archer/GuessMyCity-v0")
+
+
+def check_protocol(protocol: str) -> str:
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+    return protocol
+
+
+def protocol_splits(env_id: str, protocol: str) -> tuple[str, str]:
+    """(split the agent trains on, split it is evaluated on) under ``protocol`` for ``env_id``."""
+    check_protocol(protocol)
+    if protocol == "paper" and env_id in _ALL_SPLIT_ENVS:
+        return "all", "all"
+    return "train", "test"
+
+
+def describe(env_id: str, protocol: str) -> str:
+    """One line for tables and plots, e.g. "paper protocol: trained and evaluated on all secrets"."""
+    train, test = protocol_splits(env_id, protocol)
+    if train == test:
+        return f"{protocol} protocol: trained and evaluated on the same secrets (split '{test}')"
+    return f"{protocol} protocol: trained on split '{train}', evaluated on held-out split '{test}'"
+
+
+__all__ = ["PROTOCOLS", "check_protocol", "describe", "protocol_splits"]

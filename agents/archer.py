@@ -127,7 +127,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "critic_mlp_hidden": 768, "rollouts_per_iteration": 128, "num_envs": 32, "batch_size": 256,
         "critic_steps": 50, "actor_steps": 3, "tau": 0.1, "critic_lr": 2e-5, "actor_lr": 1e-5,
         "warmup_iterations": 10, "buffer_size": 10_000, "max_new_tokens": 32, "iterations": 100,
-        "max_minutes": None, "center_advantages": False, "prefill_buffer": False, "critic_settled_tol": None,
+        "max_minutes": None, "max_trajectories": None, "center_advantages": False, "prefill_buffer": False, "critic_settled_tol": None,
         "max_warmup_iterations": None, "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3, "eval_every": 10,
     },
 }

@@ -41,7 +41,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "policy_model": "gpt2", "critic_model": "roberta-base", "critic_pooling": "cls", "critic_max_tokens": 512,
         "critic_pool_size": None,
         "critic_mlp_hidden": 768, "rollouts_per_iteration": 128, "batch_size": 256, "critic_steps": 50, "tau": 0.1,
-        "critic_lr": 2e-5, "buffer_size": 10_000, "iterations": 100, "max_minutes": None, "prefill_buffer": False,
+        "critic_lr": 2e-5, "buffer_size": 10_000, "iterations": 100, "max_minutes": None, "max_trajectories": None, "prefill_buffer": False,
         "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3,
     },
 }

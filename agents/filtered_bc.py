@@ -49,7 +49,7 @@ class FilteredBCConfig(RunConfig):
 PRESETS: dict[str, dict[str, Any]] = {
     "cpu": {},  # the same policy, BC start, rollouts and evaluation as ArCHer's cpu preset
     "paper": {"policy_model": "gpt2", "rollouts_per_iteration": 128, "lr": 1e-5, "batch_size": 32, "iterations": 100,
-              "max_minutes": None, "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3},
+              "max_minutes": None, "max_trajectories": None, "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3},
 }
 PRESET_ENV_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {("paper", "archer/WebShop-v0"): {"rollouts_per_iteration": 512}}
 

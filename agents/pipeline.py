@@ -3,7 +3,7 @@
     behaviour data → behaviour cloning → ArCHer (bounded wall time) → test-split evaluation of the
     behaviour policy, BC, ArCHer and the scripted expert → results.md / results.json / learning_curve.png
 
-    archer pipeline --env archer/TwentyQuestions-v0 --out runs/main --minutes 30
+    archer pipeline --env archer/TwentyQuestionsSubset-v0 --out runs/main --trajectories 1024
 
 Every LM policy is evaluated twice on the same episode list: sampled at temperature 1 (the policy as
 it was trained and as it acts in rollouts) and greedily. Re-running with the same ``--out`` resumes:
@@ -13,6 +13,7 @@ finished stages (data, BC, the RL budget) are not redone.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -50,13 +51,16 @@ def results_table(rows: list[dict[str, Any]], env_id: str, protocol: str = "pape
 
 
 def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/main", preset: str = "cpu",
-                 minutes: float | None = 30.0, config_file: str | None = None,
-                 echo: Callable[[str], None] = print, **overrides: Any) -> dict[str, Any]:
+                 minutes: float | None = None, config_file: str | None = None,
+                 echo: Callable[[str], None] = print, trajectories: int | None = None,
+                 **overrides: Any) -> dict[str, Any]:
     """Run (or resume) the pipeline; returns what ``results.json`` holds."""
     from agents.agent_registry import make_agent
     from agents.checkpoint import load_policy
     from agents.plots import plot_learning_curve
 
+    if trajectories is not None:
+        overrides["max_trajectories"] = trajectories
     cfg: ArcherConfig = make_config(preset, env_id, config_file=config_file, out=out, max_minutes=minutes, **overrides)
     out_dir = Path(cfg.out)
 
@@ -67,11 +71,15 @@ def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/mai
                 line += f", test return {row['eval_return']:.2f}"
             echo(line)
 
-    echo(f"ArCHer ({cfg.preset} preset) on {env_id} for at most {minutes} min; run directory {out_dir}")
-    result = train_archer(cfg, log=progress)
+    budget = [f"{cfg.max_trajectories} trajectories" if cfg.max_trajectories else "",
+              f"{minutes} min" if minutes else "", f"{cfg.iterations} iterations"]
+    echo(f"ArCHer ({cfg.preset} preset, {cfg.protocol} protocol) on {env_id}, budget: "
+         f"{' / '.join(b for b in budget if b)} (whichever first); run directory {out_dir}")
+    bars = sys.stderr.isatty()  # progress bars for each phase on a terminal
+    result = train_archer(cfg, log=progress, progress=bars)
 
     def score(agent, tag: str) -> dict[str, Any]:
-        return _scores(evaluate_agent(agent, cfg, out_dir=out_dir / "eval-all" / tag).summary)
+        return _scores(evaluate_agent(agent, cfg, out_dir=out_dir / "eval-all" / tag, progress=bars).summary)
 
     bc_policy = load_policy(result.bc_checkpoint, device=cfg.device)
     archer_policy = load_policy(result.checkpoint, device=cfg.device)

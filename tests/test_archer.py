@@ -150,12 +150,16 @@ def test_the_td_steps_sample_a_prime_only_as_often_as_configured(toy_policy, mon
 
 def test_the_frozen_encoder_is_cached_shared_with_the_target_and_left_out_of_checkpoints(toy_policy):
     learner = toy_learner(toy_policy, critic_model=FROZEN_MINILM, critic_pool_size=16, critic_steps=4, batch_size=8)
+    from archer_envs.matching import shared_embedder
+
     encoder = learner.critic.encoder
-    assert learner.target_critic.encoder is encoder and not any(p.requires_grad for p in encoder.parameters())
-    weights = [p.detach().clone() for p in encoder.parameters()]
+    # the knowledge oracles' one MiniLM, shared by the target; nothing of it trains
+    assert encoder.embedder is shared_embedder() and learner.target_critic.encoder is encoder
+    assert list(encoder.parameters()) == []  # so it is in no optimizer and no checkpoint
+    weights = [p.detach().clone() for p in shared_embedder().model.parameters()]
     buffer = train_toy(learner, iterations=2, warmup=10**6, critic_steps=0)
     learner.train_critic(ToyRollout(list(buffer)))
-    assert all(torch.equal(a, b) for a, b in zip(weights, encoder.parameters()))  # only the heads trained
+    assert all(torch.equal(a, b) for a, b in zip(weights, shared_embedder().model.parameters()))
     seen = encoder.lines_encoded
     q_before = toy_values(learner)[0]
     toy_values(learner)

@@ -98,7 +98,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         from archer_envs.protocols import PROTOCOLS
 
-        if self.protocol not in PROTOCOLS:
+        if self.protocol not in PROTOCOLS:  # named with the choices, which the generic message below lacks
             raise ValueError(f"invalid {type(self).__name__}: protocol={self.protocol!r} (expected one of "
                              f"{', '.join(PROTOCOLS)})")
         bad = [k for k, ok in self.checks().items() if not ok]
@@ -185,7 +185,7 @@ class Sampler:
 def bc_start(cfg: RunConfig, log=None) -> Path:
     """The BC checkpoint every algorithm starts from: ``cfg.init``, else ``out/bc``, made when missing
     from ``behaviour_episodes`` episodes of the ``behaviour_policy`` plus ``expert_episodes`` of the
-    scripted expert, all on the train split (``cfg.behaviour_path``)."""
+    scripted expert, all on the protocol's training split (``cfg.behaviour_path``)."""
     from agents.bc import BCConfig, train_bc
 
     if cfg.init is not None:

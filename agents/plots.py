@@ -71,7 +71,8 @@ def plot_learning_curve(metrics: str | os.PathLike, out: str | os.PathLike, refe
         ax.plot(xs, ys, color="tab:blue", alpha=0.25, linewidth=1)
         ax.plot(xs, smooth, color="tab:blue", linewidth=2, label=f"train episodes (moving mean of {window})")
     if evals:
-        ax.plot([x for x, _ in evals], [y for _, y in evals], "o-", color="tab:red", label="evaluation (the protocol's split)")
+        ax.plot([x for x, _ in evals], [y for _, y in evals], "o-", color="tab:red",
+                label="evaluation (the protocol's split)")
     actor_start = next((r["trajectories"] for r in rows if _number(r.get("actor_loss")) is not None), None)
     if actor_start is not None:
         ax.axvline(actor_start, color="black", linestyle=":", linewidth=1, label="actor starts (end of warm-up)")

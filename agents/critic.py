@@ -254,7 +254,7 @@ class FrozenSentenceEncoder(nn.Module):
         return out
 
     def _apply(self, fn, recurse: bool = True):
-        """Moving the module moves its caches too (or they are dropped when the device changes)."""
+        """Moving the module to another device drops its caches (they hold tensors of the old one)."""
         before = self.device
         out = super()._apply(fn, recurse)
         if self.device != before:
@@ -262,11 +262,16 @@ class FrozenSentenceEncoder(nn.Module):
             self._texts.clear()
         return out
 
+    @staticmethod
+    def lines_of(text: str) -> list[str]:
+        """A text's non-empty lines, stripped: the units that are embedded (a dialogue's turns)."""
+        return [line.strip() for line in text.split("\n") if line.strip()]
+
     def features(self, text: str) -> torch.Tensor:
         if text in self._texts:
             self._texts.move_to_end(text)
             return self._texts[text]
-        lines = [line.strip() for line in text.split("\n") if line.strip()] or [""]
+        lines = self.lines_of(text) or [""]
         vectors = torch.stack(self.embed_lines(lines))
         count = torch.tensor([len(lines) / 20.0], device=vectors.device)
         value = torch.cat([vectors.mean(0), vectors[-1], count])
@@ -277,7 +282,7 @@ class FrozenSentenceEncoder(nn.Module):
         texts = list(texts)
         distinct = [t for t in dict.fromkeys(texts) if t not in self._texts]
         if distinct:  # one batched pass over every new line of every new text
-            self.embed_lines([line.strip() for t in distinct for line in t.split("\n") if line.strip()])
+            self.embed_lines([line for t in distinct for line in self.lines_of(t)])
         if not texts:
             return torch.zeros(0, self.hidden_size, device=self.device)
         return torch.stack([self.features(t) for t in texts])

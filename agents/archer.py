@@ -106,6 +106,18 @@ class ArcherConfig(RunConfig, CriticConfig):
             "max_warmup_iterations": self.max_warmup_iterations is None or self.max_warmup_iterations >= self.warmup_iterations,
         }
 
+    def budget_problem(self) -> str | None:
+        """Beyond the shared reasons: a budget that ends within the warm-up would return the BC policy."""
+        problem = super().budget_problem()
+        if problem or self.actor_steps == 0 or self.budget_iterations > self.warmup_iterations:
+            return problem
+        limit = (f"max_trajectories={self.max_trajectories} allows {self.budget_iterations} iteration(s) of "
+                 f"rollouts_per_iteration={self.rollouts_per_iteration}" if self.budget_iterations < self.iterations
+                 else f"iterations={self.iterations}")
+        return (f"{limit}, but the actor's first step comes after warmup_iterations={self.warmup_iterations}: the run "
+                f"would end as its BC policy. Give at least "
+                f"{(self.warmup_iterations + 1) * self.rollouts_per_iteration} trajectories or lower warmup_iterations")
+
 
 # Presets: field overrides of the dataclass defaults (which are the ``cpu`` preset).
 PRESETS: dict[str, dict[str, Any]] = {

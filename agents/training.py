@@ -104,6 +104,25 @@ class RunConfig:
         bad = [k for k, ok in self.checks().items() if not ok]
         if bad:
             raise ValueError(f"invalid {type(self).__name__}: " + ", ".join(f"{k}={getattr(self, k)!r}" for k in bad))
+        problem = self.budget_problem()
+        if problem:
+            raise ValueError(f"invalid {type(self).__name__}: {problem}")
+
+    @property
+    def budget_iterations(self) -> int:
+        """The most iterations the budget allows (``iterations`` and ``max_trajectories``; a wall-time
+        limit may stop earlier)."""
+        if self.max_trajectories is None:
+            return self.iterations
+        return min(self.iterations, -(-self.max_trajectories // self.rollouts_per_iteration))
+
+    def budget_problem(self) -> str | None:
+        """Why the budget cannot be met as asked (None: it can); subclasses add their own reasons."""
+        if self.max_trajectories is not None and self.max_trajectories < self.rollouts_per_iteration:
+            return (f"max_trajectories={self.max_trajectories} is less than one iteration "
+                    f"(rollouts_per_iteration={self.rollouts_per_iteration}): give at least "
+                    f"{self.rollouts_per_iteration} trajectories or lower rollouts_per_iteration")
+        return None
 
     @property
     def discount(self) -> float:

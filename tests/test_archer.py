@@ -313,6 +313,21 @@ def test_config_presets_files_and_bad_values(tmp_path):
         make_config(config_file=str(tmp_path / "bad.json"))
 
 
+def test_budgets_that_cannot_be_met_are_refused_naming_the_field():
+    # fewer trajectories than one iteration collects
+    with pytest.raises(ValueError, match=r"max_trajectories=10 is less than one iteration \(rollouts_per_iteration=32\)"):
+        make_config(max_trajectories=10)
+    # a budget that ends within the warm-up: 5 iterations of 32, the actor's first step would be the 6th
+    with pytest.raises(ValueError, match=r"max_trajectories=160 allows 5 iteration\(s\).*warmup_iterations=5.*at least 192"):
+        make_config(max_trajectories=160)
+    with pytest.raises(ValueError, match=r"iterations=3, but .*warmup_iterations=5"):
+        make_config(iterations=3, max_trajectories=None)
+    assert make_config(max_trajectories=161).budget_iterations == 6  # the 6th iteration's actor step fits
+    assert make_config(max_trajectories=160, warmup_iterations=4).budget_iterations == 5
+    assert make_config(max_trajectories=64, actor_steps=0).budget_iterations == 2  # critic-only: no actor to wait for
+    assert make_config("paper").budget_iterations == 100  # no trajectory limit: the iteration count
+
+
 TINY_RUN = dict(
     behaviour_episodes=16, expert_episodes=8, bc_epochs=1, bc_batch_size=16, policy_layers=1, policy_width=32, policy_heads=2,
     max_new_tokens=12, critic_pool_size=16, critic_mlp_hidden=32, critic_settled_tol=None,
@@ -383,6 +398,8 @@ def test_the_cli_trains_archer_and_reports_bad_settings(tmp_path):
     assert bad.exit_code != 0 and "key=value" in bad.output
     bad = runner.invoke(main, ["train", "archer", "--env", "archer/Nope-v0"])
     assert bad.exit_code != 0 and "Nope" in bad.output
+    bad = runner.invoke(main, ["train", "archer", "--env", "archer/TwentyQuestions-v0", "--trajectories", "64"])
+    assert bad.exit_code != 0 and "max_trajectories=64" in bad.output and "warmup_iterations=5" in bad.output
 
 
 def test_chunked_encoding_matches_one_batch(toy_policy):

@@ -258,6 +258,10 @@ def test_compare_rejects_bad_requests(tmp_path):
     assert result.exit_code == 2 and "unknown algorithm 'sarsa'" in result.output
     result = runner.invoke(cli, ["compare", "--algos", "ppo", "--set", "nonsense=1", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "nonsense" in result.output
+    # 2 iterations of 32 end within the config's 2 warm-up iterations: refused before any run or BC start
+    result = runner.invoke(cli, ["compare", "--algos", "ppo,archer", "--budget", "64", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "max_trajectories=64" in result.output and "warmup_iterations" in result.output
+    assert not (tmp_path / "x").exists()
     result = runner.invoke(cli, ["compare", "--algos", "ppo", "--set", "clip_range=0", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "clip_range" in result.output
     assert not (tmp_path / "x").exists()  # refused before any work

@@ -11,18 +11,20 @@ single env, the vector env and the multi-agent versions all run the same code.
 
 from __future__ import annotations
 
+import copy
 import json
+import multiprocessing
 import string
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
+from gymnasium.vector.utils import batch_space, create_shared_memory, iterate
 
 from archer_envs.oracles import Oracle
 
@@ -89,6 +91,7 @@ class QuestionGame(ABC):
         """The canonical secret for a user-given name or alias (ValueError if unknown)."""
 
     default_split = "train"
+    splits: tuple[str, ...] = ("train", "test", "all")
 
     # --- judging -----------------------------------------------------------------------------
     @abstractmethod
@@ -115,12 +118,23 @@ class QuestionGame(ABC):
     def observation(self, episode: Episode) -> str:
         return self.header + "".join(f"{q} {a}\n" for q, a in episode.turns)
 
-    def new_episode(self, rng: np.random.Generator, options: dict[str, Any] | None) -> Episode:
-        options = reset_options(options, ("split", self.secret_option))
+    def check_reset_options(self, options: object) -> dict[str, Any]:
+        """The reset options, validated (see :func:`reset_options`), with a forced secret resolved to
+        its canonical name; raises TypeError/ValueError naming the option and what it accepts."""
+        options = reset_options(options, {
+            "split": ResetOption(str, choices=self.splits),
+            self.secret_option: ResetOption(str, nullable=True),
+        })
+        if options.get(self.secret_option) is not None:
+            options[self.secret_option] = self.resolve_secret(options[self.secret_option])
+        return options
+
+    def new_episode(self, rng: np.random.Generator, options: object) -> Episode:
+        options = self.check_reset_options(options)
         split = options.get("split", self.default_split)
         forced = options.get(self.secret_option)
         if forced is not None:
-            return Episode(self.resolve_secret(forced))
+            return Episode(forced)
         pool = self.secrets(split)
         return Episode(pool[int(rng.integers(len(pool)))])
 
@@ -148,10 +162,58 @@ class QuestionGame(ABC):
         return (0.0 if success else -1.0), terminated, truncated, info
 
 
-def text_space(max_length: int) -> gym.spaces.Text:
-    """A Text space of printable ASCII, empty strings allowed (every env's observations and actions;
-    actions may be any string at all, the space only describes what ``sample()`` draws)."""
-    return gym.spaces.Text(max_length, min_length=0, charset=CHARSET)
+class PrintableText(gym.spaces.Text):
+    """A Text space of printable ASCII, empty strings allowed: every env's observations and actions
+    (actions may be any string at all, the space only describes what ``sample()`` draws).
+
+    A Text space of its own so that Gymnasium's vector utilities can be told two things about it:
+
+    - Gymnasium's ``AsyncVectorEnv(shared_memory=True)`` (the default of
+      ``gym.make_vec(..., vectorization_mode="async")``) reads Text observations out of shared memory
+      only once, when it is created, so every later observation would read ``"000..."`` with no error
+      (Gymnasium issue #1164 describes the read-once design). Creating that shared memory raises a
+      ValueError naming ``shared_memory=False``, which works.
+    - A batch of these spaces is a :class:`TextBatch`, whose actions are checked by
+      :func:`vector_actions`: ``step("abcd")`` on 4 envs is an error, not four one-letter actions.
+    """
+
+    def __init__(self, max_length: int, seed: int | np.random.Generator | None = None) -> None:
+        super().__init__(max_length, min_length=0, charset=CHARSET, seed=seed)
+
+
+class TextBatch(gym.spaces.Tuple):
+    """``num_envs`` :class:`PrintableText` spaces: the batched observation/action space of a vector env."""
+
+
+SHARED_MEMORY_ERROR = (
+    "shared_memory=True cannot carry archer-gym's text observations: Gymnasium's AsyncVectorEnv reads Text "
+    "from shared memory only once, so every observation would be '000...'. Use "
+    "gym.make_vec(env_id, num_envs, vectorization_mode='async', vector_kwargs={'shared_memory': False}) "
+    "(or AsyncVectorEnv(env_fns, shared_memory=False)), vectorization_mode='sync', or, where the env has one, "
+    "vectorization_mode='vector_entry_point' (one oracle call per step for the whole batch)."
+)
+
+
+@create_shared_memory.register(PrintableText)
+def _refuse_shared_memory(space: PrintableText, n: int = 1, ctx: Any = multiprocessing):
+    raise ValueError(SHARED_MEMORY_ERROR)
+
+
+@batch_space.register(PrintableText)
+def _batch_printable_text(space: PrintableText, n: int = 1) -> TextBatch:
+    batched = batch_space.dispatch(gym.spaces.Text)(space, n)  # Gymnasium's own batching (seeded copies)
+    return TextBatch(batched.spaces, seed=copy.deepcopy(space.np_random))
+
+
+@iterate.register(TextBatch)
+def _iterate_text_batch(space: TextBatch, items: object):
+    # Gymnasium's SyncVectorEnv and AsyncVectorEnv split the actions of step() with iterate().
+    return iter(vector_actions(items, len(space.spaces)))
+
+
+def text_space(max_length: int) -> PrintableText:
+    """The space of every env's observations and actions (see :class:`PrintableText`)."""
+    return PrintableText(max_length)
 
 
 def text_spaces(game: QuestionGame, max_action_chars: int = 512) -> tuple[gym.spaces.Text, gym.spaces.Text]:
@@ -186,13 +248,123 @@ def positive_int(name: str, value: object) -> int:
     return value
 
 
-def reset_options(options: dict[str, Any] | None, allowed: tuple[str, ...]) -> dict[str, Any]:
-    """A copy of ``options``; raises ValueError naming any option not in ``allowed``."""
-    options = dict(options or {})
-    unknown = sorted(set(options) - set(allowed))
+def shown(value: object, max_chars: int = 80) -> str:
+    """``value`` for an error message: its type and a repr cut to ``max_chars``."""
+    text = repr(value)
+    if len(text) > max_chars:
+        text = text[: max_chars - 3] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+@dataclass(frozen=True)
+class ResetOption:
+    """What one reset option accepts: a value of ``kind`` (``str`` or ``int``; a bool is not an int
+    here), one of ``choices`` when given, and None (meaning "not given") when ``nullable``."""
+
+    kind: type
+    choices: tuple = ()
+    nullable: bool = False
+
+    def describe(self) -> str:
+        if self.choices:
+            text = "one of " + ", ".join(map(repr, self.choices))
+        else:
+            text = "a string" if self.kind is str else "an integer"
+        return text + (" or None" if self.nullable else "")
+
+
+def options_dict(options: object, accepted: Sequence[str]) -> dict[Any, Any]:
+    """``options`` as a new dict; TypeError unless it is a mapping (a dict) or None."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        keys = ", ".join(map(repr, accepted)) or "none"
+        raise TypeError(f"reset options must be a dict or None, got {shown(options)} (accepted keys: {keys})")
+    return dict(options)
+
+
+def reset_options(options: object, accepted: Mapping[str, ResetOption]) -> dict[str, Any]:
+    """The reset options of a single env, validated in one place for every env: a dict (or None) whose
+    keys are in ``accepted`` and whose values each option accepts; numpy strings and integers become
+    Python ones. Raises TypeError (not a dict, a value of the wrong type) or ValueError (an unknown key,
+    a value outside the choices), naming the option and what it accepts."""
+    options = options_dict(options, tuple(accepted))
+    unknown = sorted(set(options) - set(accepted), key=repr)
     if unknown:
-        raise ValueError(f"unknown reset option(s) {unknown}: expected {', '.join(map(repr, allowed))}")
-    return options
+        expected = ", ".join(map(repr, accepted)) or "none (this env takes no reset options)"
+        raise ValueError(f"unknown reset option(s) {unknown}: expected {expected}")
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        spec = accepted[key]
+        if value is None and spec.nullable:
+            out[key] = None
+            continue
+        if not (_is_int(value) if spec.kind is int else isinstance(value, spec.kind)):
+            raise TypeError(f"reset option {key!r} must be {spec.describe()}, got {shown(value)}")
+        value = int(value) if spec.kind is int else spec.kind(value)
+        if spec.choices and value not in spec.choices:
+            raise ValueError(f"unknown {key} {value!r}: expected one of {', '.join(map(str, spec.choices))}")
+        out[key] = value
+    return out
+
+
+# --- the arguments of a vector env, checked in one place ------------------------------------------
+def vector_actions(actions: object, num_envs: int) -> list:
+    """``actions`` of a vector env's ``step``: a list, tuple or 1-D array of one action per env (each
+    any string). A single string is refused: iterating it would play one character per env."""
+    if isinstance(actions, (str, bytes)):
+        raise TypeError(f"actions must be a list of {num_envs} strings (one per env), got a single "
+                        f"{shown(actions)}; for one env pass [action]")
+    if isinstance(actions, np.ndarray) and actions.ndim != 1:
+        raise ValueError(f"actions must be a list of {num_envs} strings (one per env), got an array of shape "
+                         f"{actions.shape}")
+    if not isinstance(actions, (Sequence, np.ndarray)):
+        raise TypeError(f"actions must be a list of {num_envs} strings (one per env), got {shown(actions)}")
+    if len(actions) != num_envs:
+        raise ValueError(f"step got {len(actions)} actions for {num_envs} envs: actions must be a list of "
+                         f"{num_envs} strings (one per env)")
+    return list(actions)
+
+
+def vector_seeds(seed: object, num_envs: int) -> list[int | None] | None:
+    """``seed`` of a vector env's ``reset``: None, a non-negative integer ``s`` (env ``i`` gets ``s + i``) or
+    a list of ``num_envs`` non-negative integers or Nones."""
+    expected = f"None, a non-negative integer or a list of {num_envs} of them (one per env)"
+    if seed is None:
+        return None
+    if _is_int(seed):
+        if seed < 0:
+            raise ValueError(f"seed must be {expected}, got {seed!r}")
+        return [int(seed) + i for i in range(num_envs)]
+    if isinstance(seed, (str, bytes)) or not isinstance(seed, (Sequence, np.ndarray)):
+        raise TypeError(f"seed must be {expected}, got {shown(seed)}")
+    seeds = list(seed)
+    if len(seeds) != num_envs:
+        raise ValueError(f"reset got {len(seeds)} seeds for {num_envs} envs: seed must be {expected}")
+    for i, s in enumerate(seeds):
+        if s is not None and not (_is_int(s) and s >= 0):
+            raise TypeError(f"seed[{i}] must be a non-negative integer or None, got {shown(s)}")
+    return [None if s is None else int(s) for s in seeds]
+
+
+def vector_reset_mask(mask: object, num_envs: int) -> np.ndarray:
+    """``options["reset_mask"]`` of a vector env's ``reset``: None (reset every env) or ``num_envs`` booleans."""
+    expected = f"None or a list/array of {num_envs} booleans (True: reset that env)"
+    if mask is None:
+        return np.ones(num_envs, dtype=bool)
+    if isinstance(mask, (str, bytes)) or not isinstance(mask, (Sequence, np.ndarray)):
+        raise TypeError(f"reset_mask must be {expected}, got {shown(mask)}")
+    values = np.asarray(mask, dtype=object).reshape(-1) if np.ndim(mask) == 1 else None
+    if values is None or len(values) != num_envs:
+        size = f"shape {np.shape(mask)}" if values is None else f"{len(values)} values"
+        raise ValueError(f"reset_mask has {size} for {num_envs} envs: expected {expected}")
+    if not all(isinstance(v, (bool, np.bool_)) for v in values):
+        raise TypeError(f"reset_mask must be {expected}, got {shown(mask)}")
+    return values.astype(bool)
 
 
 class QuestionGameEnv(gym.Env[str, str]):
@@ -208,6 +380,7 @@ class QuestionGameEnv(gym.Env[str, str]):
         self.episode: Episode | None = None
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        options = self.game.check_reset_options(options)  # first: a bad option changes nothing
         super().reset(seed=seed)
         self.episode = self.game.new_episode(self.np_random, options)
         return self.game.observation(self.episode), {"turn": 0}
@@ -234,9 +407,12 @@ class QuestionGameEnv(gym.Env[str, str]):
 class QuestionGameVectorEnv(VectorEnv):
     """``num_envs`` episodes stepped together with ONE oracle call per step.
 
-    Reset options: a value that is a list/tuple of length ``num_envs`` is given element-wise to the
-    episodes (e.g. ``options={"word": [...]}``); other values go to all. ``seed=s`` seeds episode
-    ``i`` with ``s + i``. Autoreset: ``"NextStep"`` (Gymnasium's default: the step after an episode
+    Reset options: a value that is a list/tuple/array of length ``num_envs`` is given element-wise to the
+    episodes (e.g. ``options={"word": [...]}``); other values go to all; ``reset_mask`` (``num_envs``
+    booleans) picks the episodes to reset. ``seed=s`` seeds episode ``i`` with ``s + i``; a list gives
+    one seed per episode. ``step`` takes a list of ``num_envs`` strings. Every argument is checked before
+    anything changes (:func:`vector_seeds`, :func:`vector_reset_mask`, :func:`vector_actions` and the
+    game's reset options), so a refused call leaves the env as it was. Autoreset: ``"NextStep"`` (Gymnasium's default: the step after an episode
     ends resets it and ignores its action, without asking the oracle) or ``"SameStep"`` (the reset
     observation is returned at once; the last one is in ``info["final_obs"]`` and ``info["final_info"]``)
     or ``"Disabled"`` (an ended episode stays as it is: its actions are ignored, with reward 0 and no
@@ -262,7 +438,7 @@ class QuestionGameVectorEnv(VectorEnv):
         self.game = game
         self.oracle = oracle
         self.num_envs = int(num_envs)
-        self.render_mode = render_mode
+        self.render_mode = check_render_mode(render_mode)
         self.single_observation_space, self.single_action_space = text_spaces(game)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -271,15 +447,14 @@ class QuestionGameVectorEnv(VectorEnv):
         self._splits = [game.default_split] * self.num_envs  # autoreset draws from the split of the last reset
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
 
-    def _per_env_options(self, options: dict[str, Any] | None) -> list[dict[str, Any]]:
-        options = dict(options or {})
-        options.pop("reset_mask", None)
+    def _per_env_options(self, options: dict[str, Any]) -> list[dict[str, Any]]:
         per_env: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         for key, value in options.items():
-            if isinstance(value, (list, tuple)):
+            if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim > 0):
                 if len(value) != self.num_envs:
                     raise ValueError(
-                        f"reset option {key!r} has {len(value)} values for {self.num_envs} envs"
+                        f"reset option {key!r} has {len(value)} values for {self.num_envs} envs: give one value "
+                        f"for all or a list of {self.num_envs}"
                     )
                 for i, v in enumerate(value):
                     per_env[i][key] = v
@@ -289,28 +464,27 @@ class QuestionGameVectorEnv(VectorEnv):
         return per_env
 
     def reset(self, *, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None):
-        if seed is not None:
-            seeds = [seed + i for i in range(self.num_envs)] if isinstance(seed, (int, np.integer)) else list(seed)
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"reset got {len(seeds)} seeds for {self.num_envs} envs")
+        # Check everything first, so that a refused call changes nothing.
+        options = options_dict(options, ("split", self.game.secret_option, "reset_mask"))
+        mask = vector_reset_mask(options.pop("reset_mask", None), self.num_envs)
+        seeds = vector_seeds(seed, self.num_envs)
+        per_env = self._per_env_options(options)
+        checked = {int(i): self.game.check_reset_options(per_env[i]) for i in np.flatnonzero(mask)}
+        if seeds is not None:
             self._rngs = [np.random.default_rng(s) for s in seeds]
-        mask = (options or {}).get("reset_mask")
-        mask = np.ones(self.num_envs, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
         infos: dict[str, Any] = {}
-        for i, opts in enumerate(self._per_env_options(options)):
-            if mask[i]:
-                self.episodes[i] = self.game.new_episode(self._rngs[i], opts)
-                self._splits[i] = opts.get("split", self.game.default_split)
-                self._needs_reset[i] = False
-                infos = self._add_info(infos, {"turn": 0}, i)
+        for i, opts in checked.items():
+            self.episodes[i] = self.game.new_episode(self._rngs[i], opts)
+            self._splits[i] = opts.get("split", self.game.default_split)
+            self._needs_reset[i] = False
+            infos = self._add_info(infos, {"turn": 0}, i)
         return self._observations(), infos
 
     def _observations(self) -> tuple[str, ...]:
         return tuple(self.game.observation(e) if e is not None else self.game.header for e in self.episodes)
 
     def step(self, actions: Sequence[str]):
-        if len(actions) != self.num_envs:
-            raise ValueError(f"step got {len(actions)} actions for {self.num_envs} envs")
+        actions = vector_actions(actions, self.num_envs)
         if any(e is None for e in self.episodes):
             raise RuntimeError("call reset() before step()")
         rewards = np.zeros(self.num_envs, dtype=np.float64)

@@ -35,7 +35,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import check_render_mode, positive_int, text_space, to_ascii
+from archer_envs.core import check_render_mode, positive_int, reset_options, text_space, to_ascii
 
 ENV_VAR = "ARCHER_DETECTIVE_Z5"
 MAX_OBSERVATION_CHARS = 8192
@@ -140,9 +140,8 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
 
     # --- gymnasium -----------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        reset_options(options, {})  # this env takes none
         super().reset(seed=seed)
-        if options:
-            raise ValueError(f"unknown reset option(s) {sorted(options)}: this env takes none")
         self._require_open()
         reply, game_info = self._game.reset()
         self._score = int(game_info["score"])

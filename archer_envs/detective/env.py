@@ -36,7 +36,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import check_render_mode, positive_int, reset_options, sanitize, text_space
+from archer_envs.core import ResetOption, check_render_mode, positive_int, reset_options, sanitize, text_space
 from archer_envs.detective.case import DRAWING_ROOM, HALL, TIME, Case
 from archer_envs.detective.suspects import (
     DETECTIVE_TASK,
@@ -54,6 +54,7 @@ MAX_STEPS = 50
 MAX_OBSERVATION_CHARS = 4096
 MAX_COMMAND_CHARS = 300
 SPLITS = {"train": (0, 1_000_000), "test": (1_000_000, 1_010_000)}
+RESET_OPTIONS = {"split": ResetOption(str, choices=tuple(SPLITS)), "case": ResetOption(int, nullable=True)}
 NOT_UNDERSTOOD = "I don't understand that. Try: go to <room>, look, examine <thing>, ask <suspect> <question>, accuse <suspect>."
 
 _MOVE = re.compile(r"^(?:go|walk|move|run|head|enter|return|proceed|visit|goto)\b(?:\s+(?:back|over))?(?:\s+(?:to|into|in|towards))?\s+")
@@ -103,15 +104,14 @@ class DetectiveEnv(gym.Env[str, str]):
 
     # --- episode state ------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        options = reset_options(options, ("split", "case"))
+        # Options first: a refused reset changes nothing.
+        options = reset_options(options, RESET_OPTIONS)
         split = options.get("split", "train")
         forced = options.get("case")
-        if split not in SPLITS:
-            raise ValueError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
+        if forced is not None and forced < 0:
+            raise ValueError(f"case must be a non-negative integer seed, got {forced!r}")
+        super().reset(seed=seed)
         if forced is not None:
-            if not isinstance(forced, int) or isinstance(forced, bool) or forced < 0:
-                raise ValueError(f"case must be a non-negative integer seed, got {forced!r}")
             case_seed = forced
         else:
             low, high = SPLITS[split]

@@ -44,7 +44,7 @@ import numpy as np
 from gymnasium.utils import seeding
 from pettingzoo import AECEnv, ParallelEnv
 
-from archer_envs.core import Episode, QuestionGame, check_render_mode, sanitize, text_space
+from archer_envs.core import Episode, QuestionGame, check_render_mode, options_dict, sanitize, text_space
 from archer_envs.oracles import Oracle, OracleTask
 
 ASKER, ANSWERER = "asker", "answerer"
@@ -122,15 +122,17 @@ class TwoRoleQuestionEnv(AECEnv):
         return self._action_spaces[agent]
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
-        if seed is not None:
-            self.np_random, _ = seeding.np_random(seed)
         allowed = ("split", self.game.secret_option)
-        options = dict(options or {})
-        unknown = sorted(set(options) - set(allowed))
+        options = options_dict(options, allowed)
+        unknown = sorted(set(options) - set(allowed), key=repr)
         if unknown:
             warnings.warn(f"{self.spec.name}: ignoring unknown reset option(s) {unknown} "
                           f"(this env reads {', '.join(map(repr, allowed))})", stacklevel=2)
-        self.episode = self.game.new_episode(self.np_random, {k: v for k, v in options.items() if k in allowed})
+        # Checked before the seed is used, so a refused reset changes nothing.
+        options = self.game.check_reset_options({k: v for k, v in options.items() if k in allowed})
+        if seed is not None:
+            self.np_random, _ = seeding.np_random(seed)
+        self.episode = self.game.new_episode(self.np_random, options)
         self.question = ""
         self.agents = list(AGENTS)
         self.rewards = dict.fromkeys(AGENTS, 0.0)

@@ -32,8 +32,8 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import check_render_mode, positive_int, reset_options, text_space, to_ascii
-from archer_envs.webshop.catalogue import Catalogue, Goal, generate_catalogue
+from archer_envs.core import ResetOption, check_render_mode, positive_int, reset_options, text_space, to_ascii
+from archer_envs.webshop.catalogue import SPLITS, Catalogue, Goal, generate_catalogue
 from archer_envs.webshop.reward import score
 from archer_envs.webshop.search import SearchEngine
 
@@ -41,6 +41,7 @@ SEP = " [SEP] "
 PAGE_SIZE = 10
 MAX_OBSERVATION_CHARS = 8192
 MAX_ACTION_CHARS = 512
+RESET_OPTIONS = {"split": ResetOption(str, choices=tuple(SPLITS)), "goal": ResetOption(int, nullable=True)}
 _ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.I | re.S)
 
 
@@ -77,16 +78,17 @@ class WebShopEnv(gym.Env[str, str]):
 
     # --- state ---------------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        options = reset_options(options, ("split", "goal"))
+        # Options first: a refused reset changes nothing.
+        options = reset_options(options, RESET_OPTIONS)
         split = options.get("split", "train")
         forced = options.get("goal")
         pool = self.catalogue.goal_indices(split)
         if not pool and forced is None:
             raise ValueError(f"split {split!r} has no goals in this catalogue: use another split or options={{'goal': i}}")
+        if forced is not None and not 0 <= forced < len(self.catalogue.goals):
+            raise ValueError(f"goal must be an index in [0, {len(self.catalogue.goals)}), got {forced!r}")
+        super().reset(seed=seed)
         if forced is not None:
-            if not isinstance(forced, int) or isinstance(forced, bool) or not 0 <= forced < len(self.catalogue.goals):
-                raise ValueError(f"goal must be an index in [0, {len(self.catalogue.goals)}), got {forced!r}")
             self.goal_index = forced
         else:
             self.goal_index = pool[int(self.np_random.integers(len(pool)))]

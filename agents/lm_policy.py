@@ -42,6 +42,55 @@ _SETTINGS = ("max_new_tokens", "temperature", "max_context_tokens")
 _POLICY_KWARGS = ("device",) + _SETTINGS
 
 
+# What a model directory must hold for ``from_pretrained`` (as ``save_pretrained`` and HF write it).
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "vocab.txt", "tokenizer.model", "spiece.model")
+_EXPECTED_FILES = "config.json, model.safetensors and tokenizer files, as LMPolicy.save_pretrained writes them"
+
+
+def check_model_files(path: str | os.PathLike) -> None:
+    """Raise ValueError naming the file and the problem when the local model directory ``path`` cannot
+    hold a loadable model: empty, no ``config.json``, no weights or tokenizer files, an empty or damaged
+    JSON file, a truncated or empty ``.safetensors`` file (its header and length are checked; nothing is
+    loaded). Without this, transformers reports such directories with errors that name neither the file
+    nor the problem (a raw safetensors header error, or a hint to install sentencepiece)."""
+    path = os.fspath(path)
+    names = set(os.listdir(path))
+    if not names:
+        raise ValueError(f"{path!r} is an empty directory: expected an LM policy checkpoint ({_EXPECTED_FILES})")
+    for required, what in (("config.json", ("config.json",)), ("model weights", WEIGHT_FILES),
+                           ("tokenizer files", TOKENIZER_FILES)):
+        if not names.intersection(what):
+            raise ValueError(f"{path!r} is not an LM policy checkpoint: it has no {required} "
+                             f"(expected {' or '.join(what)}; found {', '.join(sorted(names))})")
+    for name in sorted(names):
+        file = os.path.join(path, name)
+        if not os.path.isfile(file):
+            continue
+        if name.endswith(".json"):
+            try:
+                with open(file, encoding="utf-8") as f:
+                    json.load(f)
+            except (ValueError, OSError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+                problem = "is empty (0 bytes)" if os.path.getsize(file) == 0 else f"is not valid JSON ({err})"
+                raise ValueError(f"checkpoint file {file!r} {problem}: the checkpoint is damaged") from None
+        elif name.endswith(".safetensors"):
+            _check_safetensors(file)
+
+
+def _check_safetensors(file: str) -> None:
+    from safetensors import safe_open
+
+    size = os.path.getsize(file)
+    if size == 0:
+        raise ValueError(f"weights file {file!r} is empty (0 bytes): the checkpoint is damaged")
+    try:
+        with safe_open(file, framework="pt"):  # reads the header and checks it against the file's length
+            pass
+    except Exception as err:  # safetensors raises its own SafetensorError (not an OSError or ValueError)
+        raise ValueError(f"weights file {file!r} ({size} bytes) is truncated or corrupt: {err}") from None
+
+
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -207,6 +256,8 @@ class LMPolicy(torch.nn.Module):
             raise FileNotFoundError(f"no LM policy checkpoint at {path!r}: the directory does not exist")
         if is_local and not os.path.isdir(path):
             raise ValueError(f"{path!r} is a file: expected a checkpoint directory (config.json, weights, tokenizer)")
+        if is_local:
+            check_model_files(path)
         settings: dict = {}
         settings_path = os.path.join(path, SETTINGS_FILE)
         if is_local and os.path.exists(settings_path):

@@ -274,6 +274,63 @@ def test_loading_errors_name_the_path(policy, tmp_path):
     assert str(bad_settings) in str(err.value)
 
 
+@pytest.mark.parametrize("damage, problem", [
+    (lambda data: data[: len(data) // 2], "truncated or corrupt"),
+    (lambda data: data[:-1], "truncated or corrupt"),
+    (lambda data: data[:6], "truncated or corrupt"),
+    (lambda data: b"", "is empty"),
+], ids=["half", "last-byte-missing", "header-cut", "empty"])
+def test_a_truncated_or_empty_weights_file_is_named(policy, tmp_path, damage, problem):
+    path = tmp_path / "ckpt"
+    policy.save_pretrained(path)
+    weights = path / "model.safetensors"
+    weights.write_bytes(damage(weights.read_bytes()))
+    with pytest.raises(ValueError, match=problem) as err:
+        LMPolicy.from_pretrained(path)
+    assert str(weights) in str(err.value)
+
+
+def test_an_empty_or_incomplete_directory_says_what_is_missing(policy, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="is an empty directory: expected an LM policy checkpoint") as err:
+        LMPolicy.from_pretrained(empty)
+    assert "sentencepiece" not in str(err.value)  # transformers' own hint, which misleads here
+    damaged = tmp_path / "no_tokenizer"
+    policy.save_pretrained(damaged)
+    (damaged / "tokenizer.json").write_text("")
+    with pytest.raises(ValueError, match="tokenizer.json' is empty"):
+        LMPolicy.from_pretrained(damaged)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        (damaged / name).unlink()
+    with pytest.raises(ValueError, match="has no tokenizer files"):
+        LMPolicy.from_pretrained(damaged)
+
+
+def test_cli_eval_and_a_resumed_train_name_the_damaged_weights_file(policy, tmp_path):
+    from click.testing import CliRunner
+
+    from agents.checkpoint import save_checkpoint
+    from archer_envs.cli import main
+
+    agent = tmp_path / "agent"
+    policy.save_pretrained(agent)
+    weights = agent / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    out = CliRunner().invoke(main, ["eval", "--agent", str(agent), "--env", "archer/TwentyQuestionsSubset-v0"])
+    assert out.exit_code == 2 and str(weights) in out.output and "truncated" in out.output, out.output
+
+    # `archer train` resumes OUT/checkpoint: a damaged one is named, not a safetensors traceback.
+    init, run = tmp_path / "init", tmp_path / "run"
+    policy.save_pretrained(init)
+    save_checkpoint(run / "checkpoint", policy, {"algorithm": "archer"}, {"iteration": 1})
+    weights = run / "checkpoint" / "policy" / "model.safetensors"
+    weights.write_bytes(b"")
+    out = CliRunner().invoke(main, ["train", "archer", "--env", "archer/TwentyQuestionsSubset-v0",
+                                    "--init", str(init), "--out", str(run)])
+    assert out.exit_code == 2 and str(weights) in out.output and "is empty" in out.output, out.output
+
+
 # --- 6. playing an env ---------------------------------------------------------------------------------
 def test_act_plays_twenty_questions(base_policy):
     assert len(base_policy.act(["Questions:\n"] * 3)) == 3

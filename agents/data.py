@@ -147,24 +147,20 @@ def _parse_trajectory(obj: Any) -> Trajectory:
 
 
 def load_dataset(path: str | os.PathLike) -> list[Trajectory]:
-    """Every trajectory of a JSONL dataset file (blank lines are skipped). A malformed line raises
-    ValueError naming the file, the line number and what is wrong."""
+    """Every trajectory of a JSONL dataset file (UTF-8; blank lines are skipped). A malformed line
+    (not UTF-8, not JSON, not a valid record) raises ValueError naming the file, the line number and
+    what is wrong."""
+    from agents.evaluate import read_json_lines
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no dataset file {str(path)!r}")
     trajectories = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}, line {lineno}: invalid JSON ({err.msg} at column {err.colno})") from None
-            try:
-                trajectories.append(_parse_trajectory(obj))
-            except ValueError as err:
-                raise ValueError(f"{path}, line {lineno}: {err}") from None
+    for lineno, obj in read_json_lines(path):
+        try:
+            trajectories.append(_parse_trajectory(obj))
+        except ValueError as err:
+            raise ValueError(f"{path}, line {lineno}: {err}") from None
     return trajectories
 
 

@@ -22,7 +22,7 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -163,6 +163,35 @@ def write_atomic(path: str | os.PathLike, lines: Iterable[str]) -> Path:
     return path
 
 
+def read_json_lines(path: str | os.PathLike) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` for each non-blank line of a UTF-8 JSON Lines file. A line that is not
+    UTF-8 or not JSON raises ValueError naming the file and the line (lines are decoded one by one)."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise ValueError(f"{path}, line {lineno}: not UTF-8 text (byte {raw[err.start]:#04x} is byte "
+                                 f"{err.start + 1} of the line); the file must be UTF-8 JSON Lines") from None
+            if not line.strip():
+                continue
+            try:
+                yield lineno, json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}, line {lineno}: invalid JSON ({err.msg} at column {err.colno})") from None
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """The value in a UTF-8 JSON file; ValueError naming the file when it is not UTF-8 or not JSON."""
+    try:
+        return json.loads(Path(path).read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: invalid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
+
+
 def _record(index: int, result) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
@@ -301,18 +330,13 @@ def load_results(out_dir: str | os.PathLike) -> EvalResult:
     for name in (SUMMARY_FILE, EPISODES_FILE):
         if not (out / name).is_file():
             raise FileNotFoundError(f"no {name} in {out}")
-    summary = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))
+    summary = read_json(out / SUMMARY_FILE)
+    if not isinstance(summary, dict):
+        raise ValueError(f"{out / SUMMARY_FILE}: expected a JSON object, got {type(summary).__name__}")
     if summary.get("format") != FORMAT or summary.get("format_version") != FORMAT_VERSION:
         raise ValueError(
             f"{out / SUMMARY_FILE}: format {summary.get('format')!r} version {summary.get('format_version')!r}, "
             f"expected {FORMAT!r} version {FORMAT_VERSION}"
         )
-    records = []
-    with open(out / EPISODES_FILE, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as err:
-                    raise ValueError(f"{out / EPISODES_FILE}, line {lineno}: invalid JSON ({err.msg})") from None
+    records = [record for _, record in read_json_lines(out / EPISODES_FILE)]
     return EvalResult(summary=summary, records=records, out_dir=out)

@@ -161,6 +161,19 @@ def test_not_an_object_and_blank_lines(dataset, tmp_path):
         load_dataset(bad)
 
 
+def test_a_non_utf8_dataset_names_the_file_and_line(dataset, tmp_path):
+    path, _ = dataset
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(b"Questions", "Qu\u00e9stions".encode("latin-1"), 1)  # a Latin-1 byte 0xe9
+    bad = tmp_path / "latin1.jsonl"
+    bad.write_bytes(b"".join(lines))
+    with pytest.raises(ValueError, match=r"latin1\.jsonl, line 2: not UTF-8 text \(byte 0xe9") as err:
+        load_dataset(bad)
+    assert str(bad) in str(err.value)
+    out = CliRunner().invoke(main, ["train", "bc", "--data", str(bad), "--out", str(tmp_path / "bc")])
+    assert out.exit_code == 2 and "latin1.jsonl, line 2: not UTF-8" in out.output, out.output
+
+
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere.jsonl"):
         load_dataset(tmp_path / "nowhere.jsonl")

@@ -117,6 +117,21 @@ def test_files_are_written_and_parse_back(tmp_path):
     assert loaded.summary == summary and loaded.records == records
 
 
+def test_damaged_result_files_are_named(tmp_path):
+    out = tmp_path / "run"
+    evaluate(make_agent("expert", ENV_ID), ENV_ID, episodes=2, out_dir=out)
+    episodes = out / "episodes.jsonl"
+    episodes.write_bytes(episodes.read_bytes().replace(b'"secret"', b'"s\xe9cret"', 1))
+    with pytest.raises(ValueError, match=r"episodes\.jsonl, line 1: not UTF-8 text"):
+        load_results(out)
+    (out / "summary.json").write_bytes(b'{"format": "archer-gym/eval", "note": "caf\xe9"}')
+    with pytest.raises(ValueError, match=r"summary\.json: not UTF-8 text"):
+        load_results(out)
+    (out / "summary.json").write_text("")
+    with pytest.raises(ValueError, match=r"summary\.json: invalid JSON"):
+        load_results(out)
+
+
 def test_single_episode_has_no_ci_and_strict_json(tmp_path):
     result = evaluate(make_agent("expert", ENV_ID), ENV_ID, episodes=1, out_dir=tmp_path)
     assert result.summary["return_ci95"] is None

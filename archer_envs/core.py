@@ -412,11 +412,13 @@ class QuestionGameVectorEnv(VectorEnv):
     booleans) picks the episodes to reset. ``seed=s`` seeds episode ``i`` with ``s + i``; a list gives
     one seed per episode. ``step`` takes a list of ``num_envs`` strings. Every argument is checked before
     anything changes (:func:`vector_seeds`, :func:`vector_reset_mask`, :func:`vector_actions` and the
-    game's reset options), so a refused call leaves the env as it was. Autoreset: ``"NextStep"`` (Gymnasium's default: the step after an episode
-    ends resets it and ignores its action, without asking the oracle) or ``"SameStep"`` (the reset
-    observation is returned at once; the last one is in ``info["final_obs"]`` and ``info["final_info"]``)
-    or ``"Disabled"`` (an ended episode stays as it is: its actions are ignored, with reward 0 and no
-    oracle call, until ``reset(options={"reset_mask": ...})`` restarts it; evaluation uses this).
+    game's reset options), so a refused call leaves the env as it was.
+
+    Autoreset: ``"NextStep"`` (Gymnasium's default: the step after an episode ends resets it and
+    ignores its action, without asking the oracle) or ``"SameStep"`` (the reset observation is returned
+    at once; the last one is in ``info["final_obs"]`` and ``info["final_info"]``) or ``"Disabled"`` (an
+    ended episode stays as it is: its actions are ignored, with reward 0 and no oracle call, until
+    ``reset(options={"reset_mask": ...})`` restarts it; evaluation uses this).
     """
 
     def __init__(

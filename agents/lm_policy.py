@@ -43,8 +43,10 @@ _POLICY_KWARGS = ("device",) + _SETTINGS
 
 
 # What a model directory must hold for ``from_pretrained`` (as ``save_pretrained`` and HF write it).
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "vocab.txt", "tokenizer.model", "spiece.model")
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                "pytorch_model.bin.index.json")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "vocab.txt", "tokenizer.model",
+                   "spiece.model")
 _EXPECTED_FILES = "config.json, model.safetensors and tokenizer files, as LMPolicy.save_pretrained writes them"
 
 
@@ -61,8 +63,10 @@ def check_model_files(path: str | os.PathLike) -> None:
     for required, what in (("config.json", ("config.json",)), ("model weights", WEIGHT_FILES),
                            ("tokenizer files", TOKENIZER_FILES)):
         if not names.intersection(what):
+            found = sorted(names)
+            found = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
             raise ValueError(f"{path!r} is not an LM policy checkpoint: it has no {required} "
-                             f"(expected {' or '.join(what)}; found {', '.join(sorted(names))})")
+                             f"(expected {' or '.join(what)}; found {found})")
     for name in sorted(names):
         file = os.path.join(path, name)
         if not os.path.isfile(file):

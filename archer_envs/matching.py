@@ -2,7 +2,9 @@
 
 A bank is a list of (phrasing, label) pairs, e.g. ("Is it a living thing?", "alive"). A matcher
 returns, for each question, the label of the closest phrasing and its similarity in [0, 1], or
-``None`` when nothing is close enough.
+``None`` when nothing is close enough; ``nearest`` gives the closest phrasing itself (its index in the
+bank), so a caller can check what the similarity cannot see, such as direction
+(``questions.relative_polarity``).
 
 - :class:`EmbeddingMatcher` (default): all-MiniLM-L6-v2 sentence embeddings (mean pooling +
   L2 normalisation, as the model's sentence-transformers config prescribes), cosine similarity.
@@ -28,6 +30,8 @@ class Matcher(Protocol):
     threshold: float
 
     def match(self, questions: Sequence[str]) -> list[tuple[str | None, float]]: ...
+
+    def nearest(self, questions: Sequence[str]) -> list[tuple[int | None, float]]: ...
 
 
 def embedder_available() -> bool:
@@ -87,7 +91,7 @@ def shared_embedder() -> SentenceEmbedder:
 
 class BankMatcher:
     """Shared part: a question identical to a phrasing matches it exactly (score 1, no model call);
-    the others go to :meth:`_match_inexact`."""
+    the others go to :meth:`_nearest_inexact`."""
 
     name = "bank"
 
@@ -95,19 +99,23 @@ class BankMatcher:
         self.phrasings = [p for p, _ in bank]
         self.labels = [label for _, label in bank]
         self.threshold = threshold
-        self.exact = {p: label for p, label in bank}
+        self.exact = {p: i for i, p in enumerate(self.phrasings)}
 
-    def match(self, questions: Sequence[str]) -> list[tuple[str | None, float]]:
-        result: list[tuple[str | None, float] | None] = [
+    def nearest(self, questions: Sequence[str]) -> list[tuple[int | None, float]]:
+        """(index of the closest phrasing, or None below the threshold; similarity) per question."""
+        result: list[tuple[int | None, float] | None] = [
             (self.exact[q], 1.0) if q in self.exact else None for q in questions
         ]
         todo = [i for i, r in enumerate(result) if r is None]
         if todo:
-            for i, (label, score) in zip(todo, self._match_inexact([questions[i] for i in todo])):
-                result[i] = (label if score >= self.threshold else None, score)
+            for i, (index, score) in zip(todo, self._nearest_inexact([questions[i] for i in todo])):
+                result[i] = (index if score >= self.threshold else None, score)
         return result  # type: ignore[return-value]
 
-    def _match_inexact(self, questions: list[str]) -> list[tuple[str | None, float]]:
+    def match(self, questions: Sequence[str]) -> list[tuple[str | None, float]]:
+        return [(None if i is None else self.labels[i], score) for i, score in self.nearest(questions)]
+
+    def _nearest_inexact(self, questions: list[str]) -> list[tuple[int | None, float]]:
         raise NotImplementedError
 
 
@@ -143,10 +151,10 @@ class EmbeddingMatcher(BankMatcher):
             pass  # a read-only cache only costs time
         return vectors
 
-    def _match_inexact(self, questions: list[str]) -> list[tuple[str | None, float]]:
+    def _nearest_inexact(self, questions: list[str]) -> list[tuple[int | None, float]]:
         sims = self.embedder.encode(questions) @ self.bank_vectors.T
         best = sims.argmax(axis=1)
-        return [(self.labels[j], float(sims[row, j])) for row, j in enumerate(best)]
+        return [(int(j), float(sims[row, j])) for row, j in enumerate(best)]
 
 
 _STOPWORDS = frozenset(
@@ -187,20 +195,20 @@ class LexicalMatcher(BankMatcher):
     def _weight(self, words) -> float:
         return sum(self.idf.get(w, self.unknown_idf) for w in words)
 
-    def _match_inexact(self, questions: list[str]) -> list[tuple[str | None, float]]:
+    def _nearest_inexact(self, questions: list[str]) -> list[tuple[int | None, float]]:
         result = []
         for q in questions:
             words = frozenset(content_words(q))
-            best_label, best = None, 0.0
+            best_index, best = None, 0.0
             if words:
-                for label, bank in zip(self.labels, self.bank_words):
+                for index, bank in enumerate(self.bank_words):
                     common = words & bank
                     if not common:
                         continue
                     score = self._weight(common) / self._weight(words | bank)
                     if score > best:
-                        best_label, best = label, score
-            result.append((best_label, best))
+                        best_index, best = index, score
+            result.append((best_index, best))
         return result
 
 

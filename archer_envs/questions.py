@@ -46,6 +46,8 @@ AUXILIARIES = frozenset(
 # same thing as "Is it alive?": it is not a negation.
 _TAG_NEGATION = re.compile(r"^(is|are|does|do|did|can|could|would|will|has|have|was|were|should) not ")
 _NEGATORS = frozenset({"not", "never", "no", "non", "neither", "nor"})
+# "Does it lack wheels?" asks "Does it have wheels?" with the answer flipped.
+_LACK = {"lack": "have", "lacks": "has", "lacking": "having", "lacked": "had"}
 
 
 def is_wh_question(normalized: str) -> bool:
@@ -62,13 +64,42 @@ def is_yes_no_question(normalized: str) -> bool:
 def strip_negation(normalized: str) -> tuple[str, bool]:
     """(the question without negations, whether an odd number of them was removed).
 
-    "is it not alive" -> ("is it alive", True); "is not it alive" (from "Isn't it alive?") and
-    "is it a cat or not" -> not negations."""
+    "is it not alive" -> ("is it alive", True); "does it lack wheels" -> ("does it have wheels",
+    True); "is not it alive" (from "Isn't it alive?") and "is it a cat or not" -> not negations."""
     text = _TAG_NEGATION.sub(lambda m: m.group(1) + " ", normalized)
     text = re.sub(r" or not$", "", text)
     tokens = text.split()
-    kept = [t for t in tokens if t not in _NEGATORS]
-    return " ".join(kept), (len(tokens) - len(kept)) % 2 == 1
+    kept = [_LACK.get(t, t) for t in tokens if t not in _NEGATORS]
+    flips = len(tokens) - len(kept) + sum(t in _LACK for t in tokens)
+    return " ".join(kept), flips % 2 == 1
+
+
+_NEGATING_PREFIXES = ("non", "un", "in", "im", "il", "ir", "dis")
+
+
+def _negates(word: str, other: str) -> bool:
+    """``word`` is ``other`` with a negating affix: "unnatural"/"natural", "harmless"/"harmful"."""
+    if any(word == prefix + other for prefix in _NEGATING_PREFIXES) and len(other) >= 4:
+        return True
+    stem = word[:-4]
+    return word.endswith("less") and len(stem) >= 3 and other.startswith(stem) and not other.endswith("less")
+
+
+def relative_polarity(question: str, phrasing: str) -> bool | None:
+    """Whether a bank phrasing that a matcher found close to ``question`` asks the opposite of it.
+
+    Both texts normalised with negations stripped. Sentence embeddings barely see affixes, so "is it
+    unnatural" lands on "is it natural" and "is it harmless" near "is it harmful". Returns True when
+    one text negates a word of the other by an affix (an odd number of times), False when neither
+    does, and None when the direction cannot be read: "without" in one text only ("does it work
+    without electricity" against "does it need electricity")."""
+    q, p = set(question.split()), set(phrasing.split())
+    if ("without" in q) != ("without" in p):
+        return None
+    flips = sum(
+        any(_negates(a, b) for b in theirs - mine) for mine, theirs in ((q, p), (p, q)) for a in mine - theirs
+    )
+    return flips % 2 == 1
 
 
 class NameIndex:

@@ -11,6 +11,7 @@ from archer_envs.detective import REWARDS, deduce, generate_case, guard
 from archer_envs.detective.env import MAX_OBSERVATION_CHARS, SPLITS
 from archer_envs.detective.policies import ExpertPolicy, NoisyPolicy, RandomPolicy
 from archer_envs.detective.suspects import SuspectKnowledgeOracle, encode_secret
+from archer_envs.detective.tells import CLASSIFIERS, INTERVIEW, accuracy, chance, interview, masked
 from archer_envs.play import play_episodes, summarize
 
 ENV_ID = "archer/Detective-v0"
@@ -34,11 +35,15 @@ def test_every_generated_case_is_deducible_and_well_formed(seed):
     assert {c.id for c in case.essential_clues} == {"body", "trace", "alibi"}
     culprit = case.suspect(case.culprit)
     assert culprit.location == case.crime_room and culprit.claimed_location != case.crime_room
-    for s in case.suspects:  # innocents tell the truth, partners confirm each other
+    alibi = next(c for c in case.clues if c.id == "alibi")
+    assert alibi.room == culprit.claimed_location
+    assert not any(c.room == culprit.claimed_location and c.obj == culprit.claimed_object for c in case.clues)
+    assert len({s.claimed_location for s in case.suspects}) == len(case.suspects)
+    for s in case.suspects:  # innocents tell the truth, and the item they name is in their room
         if s.name != case.culprit:
-            assert (s.location, s.companion) == (s.claimed_location, s.claimed_companion)
-            if s.companion:
-                assert case.suspect(s.companion).companion == s.name
+            assert s.location == s.claimed_location
+            assert any(c.id == "proof" and c.room == s.location and c.obj == s.claimed_object
+                       and f"{s.first} {s.surname}" in c.text for c in case.clues)
 
 
 def test_generation_is_deterministic_and_varied():
@@ -92,13 +97,11 @@ def test_suspects_answer_only_in_the_drawing_room_and_the_culprit_lies_about_whe
     _, _, _, _, info = env.step(f"ask {culprit.short} where were you at nine?")
     assert "not here" in info["response"]
     env.step("go to the drawing room")
-    _, _, _, _, info = env.step(f"ask {culprit.short} where were you at nine?")
-    assert f"in the {culprit.claimed_location}, alone" in info["response"]
     for s in case.suspects:
-        if s.name != case.culprit and s.companion:
-            _, _, _, _, info = env.step(f"ask {s.short} where were you at nine?")
-            assert s.location in info["response"] and case.suspect(s.companion).name in info["response"]
-            break
+        _, _, _, _, info = env.step(f"ask {s.short} where were you at nine?")
+        assert info["response"] == (f'{s.short}: "At nine o\'clock I was in the {s.claimed_location}, on my own; '
+                                    f'you will find my {s.claimed_object} there."')
+        assert (s.claimed_location == s.location) == (s is not culprit)
 
 
 @pytest.mark.parametrize("question, expected", [("where were you when it happened", "At nine o'clock I was"),
@@ -163,6 +166,40 @@ def test_fuzz_any_string_costs_a_step_and_never_crashes(env, action):
         assert reward == 0.0 and not terminated
 
 
+# --- answers carry no tells: the culprit is found through the clues -----------------------------------
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2_000_000))
+def test_every_suspect_answers_every_question_in_the_same_words(seed):
+    """With the case's names, roles, rooms and items masked, the culprit's answers to the whole
+    interview (and to "Where was <other> at nine?") are word for word the innocents' answers."""
+    sheet = interview(generate_case(seed), SuspectKnowledgeOracle())
+    assert len(set(sheet.shapes)) == 1, sheet.shapes
+
+
+def test_answer_text_classifiers_find_the_culprit_no_better_than_chance():
+    """Over 300 test cases, classifiers that read only the suspects' answers (fitted on 200 training
+    cases) name the culprit about as often as a coin with one face per suspect would. Before answers
+    lost their tells, "the one who says ', alone.'" was right in every case and three of these in
+    every case."""
+    oracle = SuspectKnowledgeOracle(matcher="lexical")
+    train = [interview(generate_case(s), oracle) for s in range(200)]
+    test = [interview(generate_case(s), oracle) for s in range(SPLITS["test"][0], SPLITS["test"][0] + 300)]
+    accuracies = {name: accuracy(c, train, test) for name, c in CLASSIFIERS.items()}
+    assert all(a <= chance(test) + 0.07 for a in accuracies.values()), (accuracies, chance(test))
+
+
+def test_suspects_tell_whose_initials_only_the_initials_they_are_given():
+    case = next(c for c in map(generate_case, range(100)) if c.ambiguous)
+    oracle = SuspectKnowledgeOracle()
+    culprit = case.suspect(case.culprit)
+    secrets = [encode_secret(case.seed, s.name) for s in case.suspects]
+    for answer in oracle.answer(secrets, ["Whose initials are these?"] * len(secrets)):
+        assert not any(s.surname in answer or s.initials in answer for s in case.suspects), answer
+    decoy = next(s for s in case.suspects if s.initials == culprit.initials and s is not culprit)
+    (answer,) = oracle.answer(secrets[:1], [f"Whose are the initials {culprit.initials}?"])
+    assert culprit.name in answer and decoy.name in answer
+
+
 # --- the policies -------------------------------------------------------------------------------------
 def test_expert_solves_every_test_case_in_near_minimal_steps():
     results = play_episodes(ExpertPolicy(), ENV_ID, list(range(SPLITS["test"][0], SPLITS["test"][0] + 100)))
@@ -187,7 +224,7 @@ def test_role_play_prompt_tells_only_the_culprit_to_lie():
         prompt = DETECTIVE_TASK.user(encode_secret(21, s.name), "Where were you at nine?")
         assert case.victim in prompt and case.crime_room in prompt and "Where were you at nine?" in prompt
         if s.name == case.culprit:
-            assert "You are the murderer" in prompt and f"you were in the {s.claimed_location}, alone" in prompt
+            assert "You are the murderer" in prompt and f"you were in the {s.claimed_location}, on your own" in prompt
         else:
             assert "You are innocent" in prompt and s.location in prompt and "murderer, but" not in prompt
 

@@ -1,16 +1,21 @@
 """Murder mysteries generated from a seed, each proved solvable by deduction before it is used.
 
 A case: a victim found dead in one room of a house at nine o'clock; 4–6 suspects (name, occupation,
-relation to the victim, motive, where they really were and with whom, and what they *claim*); rooms
+relation to the victim, motive, where they really were, and where they *claim* to have been); rooms
 with furniture; clues. Exactly one suspect is guilty. The design of the deduction:
 
 - **body** (crime room, essential): the victim and the murder weapon.
-- **trace** (crime room, essential): a personal item with initials. Usually they identify one suspect;
-  in about half the cases a second, innocent suspect (the *decoy*) has the same initials.
+- **trace** (crime room, essential): a personal item with initials. Every case has exactly one pair
+  of suspects sharing their initials, drawn without regard to guilt, so the trace fits the culprit
+  alone or, when the culprit is one of the pair (about 40% of cases), the culprit and an innocent
+  *decoy*.
 - **alibi** (the room the culprit claims to have been in, essential): proof that nobody was there.
-- The culprit lies about one thing only: where they were (they claim that room, alone). Innocents
-  tell the truth: they were in pairs (each confirms the other, and the decoy is always in a pair) or
-  alone with a physical proof in their room (a signed letter, a logged call).
+- Everyone says the same thing in the same words: "At nine o'clock I was in the <room>, on my own;
+  you will find my <item> there." Innocents tell the truth: the item is in their room and names them
+  (a signed letter, a logged call). The culprit lies about one thing only, where they were: their
+  room and item are drawn like an innocent's, but the room is empty of both (the alibi clue).
+  Nothing in what the suspects say tells the culprit from the innocents (``detective/tells.py``
+  audits it); only the clues do.
 - Red herrings: a threatening letter naming an innocent, a timetable, …
 
 :func:`deduce` solves a case from what a player can observe (the clue texts and the suspects'
@@ -45,9 +50,8 @@ class Suspect:
     relation: str
     motive: str
     location: str  # where they really were at nine
-    companion: str | None  # who really was with them (a full name)
     claimed_location: str
-    claimed_companion: str | None
+    claimed_object: str  # the item they say is in that room ("letter"): there for innocents only
 
     @property
     def name(self) -> str:
@@ -100,9 +104,9 @@ class CaseGenerationError(RuntimeError):
     pass
 
 
-def _names(rng: random.Random, n: int, ambiguous: bool) -> list[tuple[str, str, str]] | None:
-    """n (gender, first, surname), all first names and surnames different and all initials distinct,
-    except that with ``ambiguous`` the first two share their initials. None if the pools can't."""
+def _names(rng: random.Random, n: int) -> list[tuple[str, str, str]] | None:
+    """n (gender, first, surname), all first names and surnames different and all initials distinct
+    except the first two's, which are the same. None if the pools can't."""
     w = world()
     firsts = [(f, g) for g in ("male", "female") for f in w["first_names"][g]]
 
@@ -111,14 +115,13 @@ def _names(rng: random.Random, n: int, ambiguous: bool) -> list[tuple[str, str, 
 
     first, gender = rng.choice(firsts)
     people = [person(first, gender, rng.choice(w["surnames"]))]
-    if ambiguous:
-        _, f0, s0 = people[0]
-        same_first = [(f, g) for f, g in firsts if f[0] == f0[0] and f != f0]
-        same_surname = [s for s in w["surnames"] if s[0] == s0[0] and s != s0]
-        if not same_first or not same_surname:
-            return None
-        f, g = rng.choice(same_first)
-        people.append(person(f, g, rng.choice(same_surname)))
+    _, f0, s0 = people[0]
+    same_first = [(f, g) for f, g in firsts if f[0] == f0[0] and f != f0]
+    same_surname = [s for s in w["surnames"] if s[0] == s0[0] and s != s0]
+    if not same_first or not same_surname:
+        return None
+    f, g = rng.choice(same_first)
+    people.append(person(f, g, rng.choice(same_surname)))
     for _ in range(500):
         if len(people) == n:
             return people
@@ -159,71 +162,50 @@ def generate_case(seed: int) -> Case:
 def _draw_case(seed: int, rng: random.Random) -> Case | None:
     w = world()
     n = rng.randint(4, 6)
-    ambiguous = rng.random() < 0.5
-    names = _names(rng, n, ambiguous)
+    names = _names(rng, n)
     if names is None:
         return None
     jobs = _jobs(rng, [p[0] for p in names])
     if jobs is None:
         return None
     names = [(rng.choice(w["staff_titles" if job["staff"] else "titles"][g]), f, s) for (g, f, s), job in zip(names, jobs)]
-    chosen = rng.sample(sorted(w["rooms"]), 5)
-    crime_room, claimed_room, *free_rooms = chosen
-    # the culprit is names[0]; with ``ambiguous`` the decoy (same initials) is names[1]
-    culprit = names[0]
-    innocents = names[1:]
-    rng.shuffle(innocents)
-    if ambiguous:  # the decoy must be in a pair, never alone
-        decoy = names[1]
-        innocents.remove(decoy)
-        innocents.insert(0, decoy)
-    where: dict[tuple, tuple[str, tuple | None]] = {}
+    # The culprit is drawn uniformly, independently of names, jobs and rooms, so that nothing the
+    # suspects say about themselves is more typical of the culprit than of an innocent. names[0] and
+    # names[1] share their initials: the trace is ambiguous when the culprit is one of them.
+    culprit_index = rng.randrange(n)
+    crime_room, *claimed_rooms = rng.sample(sorted(w["rooms"]), n + 1)
+    items = [rng.choice(w["alone_proofs"]) for _ in range(n)]
     clues: list[Clue] = []
-    rooms_left = list(free_rooms)
-    i = 0
-    while i < len(innocents):
-        room = rooms_left.pop(0)
-        if i + 1 < len(innocents):
-            a, b = innocents[i], innocents[i + 1]
-            where[a], where[b] = (room, b), (room, a)
-            i += 2
-        else:
-            a = innocents[i]
-            where[a] = (room, None)
-            proof = rng.choice(w["alone_proofs"]).format(name=f"{a[1]} {a[2]}")
-            item = proof.split(",")[0].removeprefix("a ").removeprefix("an ")
-            clues.append(Clue("proof", room, _object_name(item), proof[0].upper() + proof[1:] + ".", False))
-            i += 1
-    full = {p: f"{p[0]} {p[1]} {p[2]}" for p in names}
     suspects = []
-    for person, job in zip(names, jobs):
-        if person == culprit:
-            loc, comp, claim, claim_comp = crime_room, None, claimed_room, None
-        else:
-            loc, partner = where[person]
-            comp = full[partner] if partner else None
-            claim, claim_comp = loc, comp
-        suspects.append(Suspect(*person, job["role"], job["relation"], job["motive"], loc, comp, claim, claim_comp))
-    culprit_s = suspects[0]
+    for i, (person, job, room, proof) in enumerate(zip(names, jobs, claimed_rooms, items)):
+        item = _object_name(proof.split(",")[0])
+        if i != culprit_index:  # the truth, and the item that proves it, in their room
+            text = proof.format(name=f"{person[1]} {person[2]}")
+            clues.append(Clue("proof", room, item, text[0].upper() + text[1:] + ".", False))
+        location = crime_room if i == culprit_index else room
+        suspects.append(Suspect(*person, job["role"], job["relation"], job["motive"], location, room, item))
+    culprit_s = suspects[culprit_index]
     victim = rng.choice(w["victims"])
     weapon = rng.choice(w["weapons"])
     trace = rng.choice(w["traces"])
+    claimed_room = culprit_s.claimed_location
     clues += [
         Clue("body", crime_room, "body", f"The body of {victim} lies on the floor, a bloodied {weapon} beside it: "
              f"the murder weapon.", True),
         Clue("trace", crime_room, trace["item"], "Near the body: " + trace["text"].format(initials=culprit_s.initials) + ".", True),
         Clue("alibi", claimed_room, "door", f"Nobody was in the {claimed_room} at nine. " + rng.choice(w["empty_room_proofs"]), True),
     ]
-    herring_room = rng.choice([r for r in (HALL, *free_rooms) if r != claimed_room])
-    innocent = suspects[rng.randrange(1, len(suspects))]
+    herring_room = rng.choice([HALL, *claimed_rooms])
+    innocent = suspects[rng.choice([i for i in range(n) if i != culprit_index])]
     herring = rng.choice(w["red_herrings"]).format(first=innocent.first)
     clues.append(Clue("herring", herring_room, _object_name(herring.split(":")[0].split(",")[0]), herring[0].upper() + herring[1:] + ".", False))
-    rooms = (HALL, DRAWING_ROOM, *sorted(chosen))
+    rooms = (HALL, DRAWING_ROOM, *sorted([crime_room, *claimed_rooms]))
     furniture = {r: tuple(w["rooms"].get(r, ())) for r in rooms}
     furniture[HALL] = ("coat stand", "grandfather clock", "staircase")
     furniture[DRAWING_ROOM] = ("armchairs", "mantelpiece", "gramophone")
     order = list(suspects)
     rng.shuffle(order)
+    ambiguous = culprit_index in (0, 1)
     return Case(seed, victim, crime_room, weapon, rooms, furniture, tuple(order), culprit_s.name, tuple(clues), ambiguous)
 
 
@@ -234,18 +216,14 @@ def _object_name(phrase: str) -> str:
 
 
 # --- what a player can observe, and the deduction from it ----------------------------------------------
-def statement_where(case: Case, suspect: Suspect) -> str:
-    """What a suspect says when asked where they were at nine (the culprit lies here, and only here)."""
-    if suspect.claimed_companion:
-        return f"At nine o'clock I was in the {suspect.claimed_location} with {suspect.claimed_companion}."
-    if suspect.name == case.culprit:
-        return f"At nine o'clock I was in the {suspect.claimed_location}, alone."
-    proof = next(c for c in case.clues if c.id == "proof" and c.room == suspect.claimed_location)
+def statement_where(suspect: Suspect) -> str:
+    """What a suspect says when asked where they were at nine: the same words for everyone, the culprit
+    lying about the room and the item (the only lie in the game)."""
     return (f"At nine o'clock I was in the {suspect.claimed_location}, on my own; you will find my "
-            f"{proof.obj} there.")
+            f"{suspect.claimed_object} there.")
 
 
-_WHERE_RE = re.compile(r"I was in the (.+?)(?: with (.+?)\.|, alone\.|, on my own)")
+_WHERE_RE = re.compile(r"I was in the (.+?), on my own; you will find my (.+?) there\.")
 _INITIALS_RE = re.compile(r"'([A-Z])\.([A-Z])\.'")
 
 
@@ -255,20 +233,15 @@ def deduce(case: Case) -> str | None:
     clue_text = {c.id: c for c in case.clues}
     m = _INITIALS_RE.search(clue_text["trace"].text)
     candidates = [s for s in case.suspects if m and (s.first[0], s.surname[0]) == m.groups()]
-    claims = {}
-    for s in case.suspects:
-        found = _WHERE_RE.search(statement_where(case, s))
-        claims[s.name] = (found.group(1), found.group(2)) if found else (None, None)
     empty_rooms = {c.room for c in case.clues if c.id == "alibi"}
     proofs = [c for c in case.clues if c.id == "proof"]
 
     def confirmed(s: Suspect) -> bool:
-        room, partner = claims[s.name]
-        if room in empty_rooms:
+        found = _WHERE_RE.search(statement_where(s))
+        if not found or found.group(1) in empty_rooms:
             return False
-        if partner:
-            return claims.get(partner) == (room, s.name)
-        return any(c.room == room and f"{s.first} {s.surname}" in c.text for c in proofs)
+        room, item = found.groups()
+        return any(c.room == room and c.obj == item and f"{s.first} {s.surname}" in c.text for c in proofs)
 
     left = [s.name for s in candidates if not confirmed(s)]
     return left[0] if len(left) == 1 else None

@@ -1,10 +1,10 @@
 """Scripted Detective players. They read only the observation (no access to the case).
 
 - :class:`ExpertPolicy`: goes to the crime room, examines the body and the trace, reads the initials;
-  asks each suspect with those initials where they were; the one who claims to have been alone
-  without proof is the liar (the decoy, when there is one, always has a companion); goes to the room
-  the liar named, examines its door (the alibi clue), and accuses. All three essential clues in
-  about 8–9 steps.
+  asks each suspect with those initials where they were (their answers cannot tell the liar: everyone
+  says the same words); goes to the room each named, in turn, and examines its door until one shows
+  the room was empty at nine (the alibi clue); accuses whoever claimed that room. All three essential
+  clues in about 8–10 steps.
 - :class:`NoisyPolicy`: the expert's command with probability ``expert_prob``, otherwise a random
   plausible command (move, examine, question, or rarely a random accusation): behaviour data.
 - :class:`RandomPolicy`: random plausible commands only.
@@ -22,7 +22,7 @@ from archer_envs.detective.case import DRAWING_ROOM
 _BRIEF = re.compile(r"found dead in the (.+?) at nine o'clock tonight\. The suspects wait in the drawing room: (.+?)\. Rooms: (.+?)\.\n")
 _HERE = re.compile(r"You are in the (.+?)\. You see: (.+?)\.(?: The suspects|$)", re.M)
 _INITIALS = re.compile(r"'([A-Z])\.([A-Z])\.'")
-_CLAIM = re.compile(r'^(\w+ \w+): "At nine o\'clock I was in the (.+?)(?: with (.+?)\.|, alone\.|, on my own)')
+_CLAIM = re.compile(r'^(\w+ \w+): "At nine o\'clock I was in the (.+?), on my own; you will find my (.+?) there\.')
 TRACE_ITEMS = ("cufflink", "handkerchief", "fountain pen", "button", "pocket watch")
 QUESTIONS = ("where were you at nine?", "who were you with?", "did you hear anything?", "what is your occupation?",
              "how did you know the victim?", "did you have a motive?", "who do you think did it?")
@@ -40,8 +40,9 @@ class Reading:
         self.location, self.objects = (here[-1].group(1), here[-1].group(2).split(", ")) if here else (None, [])
         self.commands = re.findall(r"^> (.*)$", observation, re.M)
         self.initials = None
-        self.claims: dict[str, tuple[str, str | None]] = {}  # short name -> (room, companion)
-        self.examined_door_of: set[str] = set()
+        self.claims: dict[str, tuple[str, str]] = {}  # short name -> (room, item)
+        self.empty_rooms: set[str] = set()  # doors examined: nobody was there at nine
+        self.used_rooms: set[str] = set()  # doors examined: the room was used this evening
         lines = observation.splitlines()
         location = None
         for i, line in enumerate(lines):
@@ -54,7 +55,9 @@ class Reading:
             if m := _CLAIM.match(line):
                 self.claims[m.group(1)] = (m.group(2), m.group(3))
             if line.startswith("Nobody was in the "):
-                self.examined_door_of.add(line[len("Nobody was in the "):].split(" at nine")[0])
+                self.empty_rooms.add(line[len("Nobody was in the "):].split(" at nine")[0])
+            if line.startswith("An ordinary door; the "):
+                self.used_rooms.add(line[len("An ordinary door; the "):].split(" looks used")[0])
         self.body_seen = any(line.startswith("The body of ") for line in lines)
         self.trace_seen = self.initials is not None
 
@@ -80,22 +83,20 @@ def expert_command(r: Reading) -> str:
         return f"examine the {item}" if item else "look"
     candidates = r.candidates()
     unasked = [c for c in candidates if r.short(c) not in r.claims]
-    liars = [c for c in candidates if r.short(c) in r.claims and r.claims[r.short(c)][1] is None]
-    if len(candidates) == 1 and not unasked and not liars:
-        liars = candidates  # a lone candidate with a companion claim: the evidence still names them
-    if unasked and not liars:
+    if unasked:
         if r.location != DRAWING_ROOM:
             return f"go to the {DRAWING_ROOM}"
         return f"ask {r.short(unasked[0])} where were you at nine?"
-    if not liars:
-        return f"accuse {candidates[0]}"
-    liar = liars[0]
-    room = r.claims.get(r.short(liar), (None, None))[0]
-    if room and room not in r.examined_door_of:
-        if r.location != room:
-            return f"go to the {room}"
-        return "examine the door"
-    return f"accuse {liar}"
+    rooms = {c: r.claims[r.short(c)][0] for c in candidates}
+    liar = next((c for c in candidates if rooms[c] in r.empty_rooms), None)
+    if liar is not None:
+        return f"accuse {liar}"
+    unchecked = [c for c in candidates if rooms[c] not in r.used_rooms]
+    if not unchecked:
+        return f"accuse {candidates[0]}"  # not in a generated case: every claimed room was used
+    if r.location != rooms[unchecked[0]]:
+        return f"go to the {rooms[unchecked[0]]}"
+    return "examine the door"
 
 
 class ExpertPolicy:

@@ -2,7 +2,11 @@
 
 The oracle's ``secret`` is ``"<case seed>|<suspect's full name>"``; the case is regenerated from the
 seed (cached). Innocents tell the truth; the culprit lies about one thing only, where they were at
-nine (and so whether anyone was with them), which the alibi clue contradicts.
+nine, which the alibi clue contradicts. Answers carry no tells: every answer is a function of the
+question, the case's public facts and the speaker's own name, job and *claimed* whereabouts, which
+the generator draws alike for the culprit and the innocents; no answer depends on who is guilty, and
+none reveals a clue (asked about initials, a suspect names whoever has the initials the question
+gives, and reveals none).
 
 Knowledge backend: the question is matched to an intent of ``data/detective/questions.json`` (where,
 companion, heard, relation, occupation, motive, last_seen, victim, opinion, object, weapon); a
@@ -60,29 +64,35 @@ def suspect_index(seed: int) -> NameIndex:
     return NameIndex(suspect_aliases(cached_case(seed)))
 
 
-def owners_of_trace(case: Case) -> list[Suspect]:
-    trace = next(c for c in case.clues if c.id == "trace")
-    initials = re.search(r"'([A-Z])\.([A-Z])\.'", trace.text).groups()
-    return [s for s in case.suspects if (s.first[0], s.surname[0]) == initials]
+def answer_initials(case: Case, initials: tuple[str, str] | None) -> str:
+    """Who has the initials the question gives (public: the names are in the briefing). Without initials
+    in the question, nothing: telling the trace's initials would solve the trace clue unexamined."""
+    if initials is None:
+        return "Which initials, Inspector? Tell me the letters and I will tell you whose they are."
+    owners = [s.name for s in case.suspects if (s.first[0], s.surname[0]) == initials]
+    letters = f"{initials[0]}.{initials[1]}."
+    if not owners:
+        return f"Initials {letters}? Nobody in this house has those initials."
+    return f"Initials {letters}? That would be {' or '.join(owners)}."
 
 
-def answer_intent(case: Case, me: Suspect, intent: str | None, others: tuple[str, ...]) -> str:
-    """The knowledge answer of suspect ``me``."""
+def initials_in(question: str) -> tuple[str, str] | None:
+    """("E", "H") from "Whose are the initials E.H.?", "... E. H. ..." or "initials EH"; None without such a pair."""
+    m = re.search(r"\b([A-Za-z])\.\s?([A-Za-z])\.", question) or re.search(
+        r"\binitials\s+([A-Za-z])\s?([A-Za-z])\b", question, re.I
+    )
+    return (m.group(1).upper(), m.group(2).upper()) if m else None
+
+
+def answer_intent(
+    case: Case, me: Suspect, intent: str | None, others: tuple[str, ...], initials: tuple[str, str] | None = None
+) -> str:
+    """The knowledge answer of suspect ``me`` (``initials``: those the question names, for "object")."""
     victim = case.victim
     if intent in ("where", "companion") and others:
-        other = case.suspect(others[0])
-        if me.claimed_companion == other.name:
-            return f"{other.short} was with me in the {me.claimed_location} at nine."
-        return f"I didn't see {other.short} around nine o'clock."
-    if intent == "where":
-        return statement_where(case, me)
-    if intent == "companion":
-        if me.claimed_companion:
-            partner = case.suspect(me.claimed_companion)
-            return f"I was with {partner.name}. Ask {partner.short}, they will tell you."
-        if me.name == case.culprit:
-            return "Nobody. I was alone."
-        return statement_where(case, me)
+        return f"I didn't see {case.suspect(others[0]).short} around nine o'clock."
+    if intent in ("where", "companion"):
+        return statement_where(me)
     if intent == "heard":
         return f"Just before {TIME} I heard a crash from the direction of the {case.crime_room}."
     if intent == "relation":
@@ -98,11 +108,7 @@ def answer_intent(case: Case, me: Suspect, intent: str | None, others: tuple[str
     if intent == "opinion":
         return NO_COMMENT
     if intent == "object":
-        owners = owners_of_trace(case)
-        trace = next(c for c in case.clues if c.id == "trace")
-        initials = re.search(r"'([A-Z]\.[A-Z]\.)'", trace.text).group(1)
-        names = " or ".join(s.name for s in owners)
-        return f"Initials {initials}? That would be {names}."
+        return answer_initials(case, initials)
     if intent == "weapon":
         return f"The {case.weapon}? It was always lying about the house. I never touched it."
     return NOT_UNDERSTOOD
@@ -164,12 +170,12 @@ class SuspectKnowledgeOracle(Oracle):
             for start, end, _ in reversed(mentions):
                 plain = plain[:start] + "them" + plain[end:]
             is_object = any(item in text for item in TRACE_ITEMS) or re.search(r"\b[a-z] [a-z]\b", text)
-            plans.append((case, me, plain, others, bool(is_object)))
-        self._intent([p for _, _, p, _, obj in plans if not obj and p])
+            plans.append((case, me, plain, others, bool(is_object), initials_in(question)))
+        self._intent([p for _, _, p, _, obj, _ in plans if not obj and p])
         answers = []
-        for case, me, plain, others, is_object in plans:
+        for case, me, plain, others, is_object, initials in plans:
             intent = "object" if is_object else self._intents.get(plain) if plain else None
-            answers.append(answer_intent(case, me, intent, others))
+            answers.append(answer_intent(case, me, intent, others, initials))
         return answers
 
 
@@ -184,10 +190,11 @@ def role_play_prompt(case: Case, me: Suspect) -> str:
     if me.name == case.culprit:
         lines.append(
             f"You are the murderer, but you must never admit it. You lie about one thing only: you claim "
-            f"you were in the {me.claimed_location}, alone, at {TIME}. Everything else you say is true."
+            f"you were in the {me.claimed_location}, on your own, at {TIME}, and that you left your "
+            f"{me.claimed_object} there. Everything else you say is true."
         )
     else:
-        lines.append(statement_where(case, me).replace("At nine o'clock I was", f"At {TIME} you were")
+        lines.append(statement_where(me).replace("At nine o'clock I was", f"At {TIME} you were")
                      .replace("you will find my", "you left your"))
         lines.append("You are innocent and tell the truth.")
     lines.append(f"Just before {TIME} everyone heard a crash from the {case.crime_room}. Answer in one or two "

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
 from archer_envs.matching import make_matcher
 from archer_envs.oracles import Oracle, OracleTask
-from archer_envs.questions import normalize
+from archer_envs.questions import normalize, relative_polarity
 from archer_envs.twenty_questions.parse import Parsed, QuestionParser
 from archer_envs.twenty_questions.words import WordList
 
@@ -81,9 +81,11 @@ def answer_parsed(kb: KnowledgeBase, secret: str, parsed: Parsed, attribute: str
         return INVALID
     if parsed.kind in ("guess", "choice"):
         value = secret in parsed.words
-    elif parsed.kind == "compare":
+    elif parsed.kind == "compare" and parsed.words:
         fact, sign = parsed.compare
-        mine, theirs = getattr(kb.facts[secret], fact), getattr(kb.facts[parsed.words[0]], fact)
+        mine, theirs = getattr(kb.facts[secret], fact, None), getattr(kb.facts[parsed.words[0]], fact, None)
+        if mine is None or theirs is None:
+            return INVALID  # no prices: "Is it cheaper than a car?"
         value = mine > theirs if sign > 0 else mine < theirs
     elif attribute is None:
         return INVALID
@@ -94,6 +96,11 @@ def answer_parsed(kb: KnowledgeBase, secret: str, parsed: Parsed, attribute: str
 
 class TwentyQuestionsKnowledgeOracle(Oracle):
     """Deterministic offline answerer: parse → (guess | choice | compare | attribute) → facts.
+
+    Direction survives the matcher: a comparison with a reference that is not a word is looked up,
+    not matched (:func:`shared_comparisons`), and an attribute question whose nearest phrasing
+    negates it by an affix ("Is it unnatural?" → "Is it natural?") gets the answer inverted, or
+    ``Invalid Question.`` when the direction cannot be read (:func:`archer_envs.questions.relative_polarity`).
 
     Args:
         matcher: "auto" (embedding when installed, else lexical), "embedding" or "lexical".
@@ -106,18 +113,32 @@ class TwentyQuestionsKnowledgeOracle(Oracle):
         self.kb = KnowledgeBase.default()
         self.parser = shared_parser()
         self.matcher = shared_matcher(matcher, threshold)
+        self.comparisons = shared_comparisons()
         self._parses: dict[str, tuple[Parsed, str | None]] = {}
 
     def interpret(self, questions: list[str]) -> list[tuple[Parsed, str | None]]:
-        """(parse, matched attribute) per question; the matcher runs once for all new questions."""
+        """(parse, attribute) per question; the matcher runs once for all new questions.
+
+        For attribute questions and comparisons with a reference, ``negated`` of the returned parse
+        also says whether the attribute's answer is inverted ("smaller than a breadbox" is
+        ``bigger_than_breadbox`` inverted)."""
         new = [q for q in dict.fromkeys(questions) if q not in self._parses]
         if new:
             if len(self._parses) + len(new) > self.max_cache_entries:
                 self._parses.clear()
             parsed = [self.parser.parse(q) for q in new]
+            attrs: dict[int, str | None] = {}
+            for i, p in enumerate(parsed):
+                if p.kind == "compare" and not p.words:  # an unknown reference gets no attribute
+                    attribute, sign = self.comparisons.get((p.compare[0], reference_key(p.reference)), (None, 0))
+                    if attribute is not None:
+                        attrs[i], parsed[i] = attribute, replace(p, negated=p.negated != (sign != p.compare[1]))
             ask = [i for i, p in enumerate(parsed) if p.kind == "attribute"]
-            matches = self.matcher.match([parsed[i].text for i in ask])
-            attrs: dict[int, str | None] = {i: m[0] for i, m in zip(ask, matches)}
+            for i, (index, _) in zip(ask, self.matcher.nearest([parsed[i].text for i in ask])):
+                flip = None if index is None else relative_polarity(parsed[i].text, self.matcher.phrasings[index])
+                if flip is not None:
+                    attrs[i] = self.matcher.labels[index]
+                    parsed[i] = replace(parsed[i], negated=parsed[i].negated != flip)
             for i, (q, p) in enumerate(zip(new, parsed)):
                 self._parses[q] = (p, attrs.get(i))
         return [self._parses[q] for q in questions]
@@ -138,9 +159,39 @@ def shared_parser() -> QuestionParser:
 def shared_matcher(kind: str = "auto", threshold: float | None = None):
     """Matchers are immutable after construction; share them (the embedding bank costs seconds).
     The bank is normalised like questions are (``questions.normalize``), so a question that is a bank
-    phrasing, in any case or punctuation, matches exactly without a model call."""
-    bank = [(normalize(p), label) for p, label in KnowledgeBase.default().phrasing_bank()]
+    phrasing, in any case or punctuation, matches exactly without a model call. Comparisons
+    ("Is it bigger than a breadbox?") are left out: they are read (:func:`shared_comparisons`), and
+    as matcher targets they would only attract questions that are not comparisons."""
+    parser = shared_parser()
+    bank = [
+        (normalize(p), label)
+        for p, label in KnowledgeBase.default().phrasing_bank()
+        if parser.parse(p).kind != "compare"
+    ]
     return make_matcher(kind, bank, threshold)
+
+
+def reference_key(reference: str) -> str:
+    """"bread box" and "breadbox" are the same reference."""
+    return "".join(reference.split())
+
+
+@lru_cache(maxsize=1)
+def shared_comparisons() -> dict[tuple[str, str], tuple[str, int]]:
+    """{(dimension, reference key): (attribute, sign)} from the bank's comparisons with a reference
+    that is not a word: "Is it bigger than a breadbox?" gives ("size_cm", "breadbox") ->
+    ("bigger_than_breadbox", +1), "Is it lighter than a kilogram?" ("weight_kg", "kilogram") ->
+    ("light", -1). A question comparing with that reference the other way gets the answer inverted
+    (typical sizes and weights are never exactly equal to the reference's)."""
+    parser, table = shared_parser(), {}
+    for phrasing, attribute in KnowledgeBase.default().phrasing_bank():
+        p = parser.parse(phrasing)
+        if p.kind == "compare" and not p.words:
+            key = (p.compare[0], reference_key(p.reference))
+            entry = (attribute, -p.compare[1] if p.negated else p.compare[1])
+            if table.setdefault(key, entry) != entry:
+                raise ValueError(f"the bank compares {key} for two attributes: {table[key]} and {entry}")
+    return table
 
 
 # The prompt for LLM oracles, in the spirit of LMRL-Gym's Twenty Questions oracle prompt.

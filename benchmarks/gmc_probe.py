@@ -194,7 +194,7 @@ def check_population(city: dict, answer: str) -> bool:
 def check_coast(city: dict, question: str, answer: str) -> bool:
     text = ascii_lower(answer)
     if " or " in question:  # the open form
-        return ("inland" in text) != city["coastal"] and (not city["coastal"] or "coast" in text)
+        return has_word(text, "inland") != city["coastal"] and (not city["coastal"] or has_word(text, "coast"))
     return text.startswith("yes") == city["coastal"] and text.startswith(("yes", "no"))
 
 

@@ -14,10 +14,10 @@ Reading a question (all on the normalised, negation-stripped text, cached per qu
    slot (weather, food, landmarks, …) → that slot's sentence from the fact sheet;
 5. nothing close enough → the polite non-answer.
 
-Every answer, from any backend, then passes :func:`censor`, which removes the city's name, its
-aliases, its country's name and the country's aliases (case- and accent-insensitive substrings;
-whole words for names of three letters or fewer), as ArCHer had to add after agents tricked the
-oracle into naming the city.
+Every answer, from any backend, is then shown through the leak filter
+(:mod:`archer_envs.guess_my_city.leak_filter`), which hides the city's and the country's names
+however they are disguised, as ArCHer had to add after agents tricked the oracle into naming the
+city. Language names and demonyms are not names of the country ("Japanese", "Koreans").
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from functools import lru_cache
 from importlib import resources
 
 from archer_envs.guess_my_city.cities import POPULATION_BANDS, City, CityList
+from archer_envs.guess_my_city.leak_filter import censor
 from archer_envs.matching import embedder_available, make_matcher
 from archer_envs.oracles import Oracle, OracleTask
-from archer_envs.questions import FOLD_ACCENTS, NameIndex, is_wh_question, normalize, strip_negation
+from archer_envs.questions import NameIndex, is_wh_question, normalize, strip_negation
 
 YES, NO = "Yes.", "No."
 NON_ANSWER = "Sorry, I can't answer that. Ask me something else about my city."
@@ -39,7 +40,7 @@ CORRECT_GUESS = "Yes! That's my city, you found it."
 WRONG_GUESS = "No, I don't live there."
 CHOICE_YES = "One of those is my city, but I won't say which."
 CHOICE_NO = "No, none of those is my city."
-CENSORED = "(hidden)"
+MAX_ANSWER_CHARS = 400  # what the transcript shows of one answer
 
 # --- value vocabularies for yes/no questions ------------------------------------------------------
 _CONTINENTS = {
@@ -146,32 +147,6 @@ def _language_phrases(city: City) -> set[str]:
     return phrases
 
 
-# --- the leak filter ----------------------------------------------------------------------------------
-def censor(answer: str, forbidden: tuple[str, ...]) -> str:
-    """``answer`` with every word containing a forbidden name replaced by ``(hidden)``.
-
-    Matching ignores case and accents; names of three letters or fewer ("US", "UK", "LA") only match
-    as whole words, longer ones anywhere ("Japanese" contains "Japan")."""
-    for _ in range(10):
-        folded = answer.lower().translate(FOLD_ACCENTS)
-        spans = []
-        for name in forbidden:
-            key = name.lower().translate(FOLD_ACCENTS).strip()
-            if not key:
-                continue
-            pattern = rf"(?<![a-z0-9]){re.escape(key)}(?![a-z0-9])" if len(key) <= 3 else re.escape(key)
-            spans += [m.span() for m in re.finditer(pattern, folded)]
-        if not spans:
-            return answer
-        for start, end in sorted(spans, reverse=True):
-            while start > 0 and (answer[start - 1].isalnum() or answer[start - 1] in "'-"):
-                start -= 1
-            while end < len(answer) and (answer[end].isalnum() or answer[end] in "'-"):
-                end += 1
-            answer = answer[:start] + CENSORED + answer[end:]
-    return CENSORED
-
-
 @dataclass(frozen=True)
 class CityQuestion:
     """What a question asks; ``kind`` is invalid, guess, choice, value, population, label or unknown."""
@@ -212,8 +187,9 @@ class CityQuestionParser:
         for form in languages:
             values[form] = ("language", _LANGUAGE_SYNONYMS.get(form, form))
         for c in cities.cities:
-            for form in (c.country, *c.country_aliases):
-                values[normalize(form)] = ("country", normalize(form))
+            for form in cities.country_names(c):  # a language name is never taken for a country's
+                values.setdefault(normalize(form), ("country", normalize(form)))
+        values.pop("", None)
         self.value_types = {normalize(k): v for k, v in values.items()}
         self.values = NameIndex({k: k for k in self.value_types})
 
@@ -262,7 +238,7 @@ def answer_value(city: City, kind: str, value) -> bool:
     if kind == "language":
         return value in _language_phrases(city)
     if kind == "country":
-        return value in {normalize(n) for n in (city.country, *city.country_aliases)}
+        return value in {normalize(n) for n in CityList.default().country_names(city)}
     raise ValueError(f"unknown value kind {kind!r}")
 
 
@@ -310,7 +286,7 @@ def answer_question(city: City, q: CityQuestion) -> str:
                 return YES if answer_check(city, name) != q.negated else NO
             name = {"coastal": "water", "inland": "water", "river": "water", "snow": "weather", "hot": "weather",
                     "rainy_season": "weather", "big": "population", "megacity": "population"}.get(name, name)
-        return censor(city.sentences[name], city.forbidden)
+        return censor(city.sentences[name], *CityList.default().forbidden(city.name))
     return NON_ANSWER
 
 

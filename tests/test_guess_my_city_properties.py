@@ -46,7 +46,8 @@ def fact(city, kind: str) -> str:
 
 # --- fidelity: a resident names the continent, the language, the currency ... ----------------------------
 DIRECT = {
-    "continent": ["What continent are you on?", "Can you tell me which continent it's in?"],
+    "continent": ["What continent are you on?", "Can you tell me which continent it's in?",
+                  "From which continent do you write?"],
     "language": ["What do people speak there?", "What's the local language?"],
     "currency": ["What kind of money do they use?", "What currency is used?"],
     "climate": ["Describe the climate.", "How is the climate?"],
@@ -75,6 +76,14 @@ def test_coast_questions_are_answered_for_every_city():
         assert yes_no == ["Yes." if city.coastal else "No."] * 2, city.name
         (either,) = oracle.answer([city.name], ["Is it by the sea or inland?"])
         assert either.startswith("It is on the coast." if city.coastal else "It is inland"), (city.name, either)
+
+
+def test_a_question_word_after_a_preposition_opens_a_question_in_this_game_only():
+    from archer_envs.questions import is_wh_question
+
+    assert is_wh_question("in what language do they talk", after_preposition=True)
+    assert not is_wh_question("in what language do they talk")  # Twenty Questions reads it as before
+    assert not is_wh_question("in paris is it", after_preposition=True)
 
 
 def test_yes_no_questions_on_a_citys_own_language_are_answered_yes():

@@ -21,8 +21,9 @@ Reading a question (all on the normalised, negation-stripped text, cached per qu
 A topic's answer is the fact sheet's sentence, led by the fact a resident would simply say when the
 sentence does not already say it: the continent (location), the languages, the currency, the climate
 type, the largest religion, the population band, on the coast or inland (water). Open questions are
-questions that start with a question word, requests ("Tell me…", "Can you describe…") and questions
-offering alternatives ("… coastal or inland?"), which Yes/No cannot answer.
+questions that start with a question word (also after a preposition: "In what language…?"),
+requests ("Tell me…", "Can you describe…") and questions offering alternatives ("… coastal or
+inland?"), which Yes/No cannot answer.
 
 Every answer, from any backend, is then shown through the leak filter
 (:mod:`archer_envs.guess_my_city.leak_filter`), which hides the city's and the country's names
@@ -222,7 +223,7 @@ class CityQuestionParser:
         text = normalize(question)
         if not re.search(r"[a-z]", text):
             return CityQuestion("invalid", text)
-        yes_no = not (is_wh_question(text) or is_request(text))
+        yes_no = not (is_wh_question(text, after_preposition=True) or is_request(text))
         text, negated = strip_negation(text)
         mentions = self.city_names.mentions(text)
         alternatives = re.search(r"\bor\b", text) is not None

@@ -43,10 +43,12 @@ _ASCII_SUBSTITUTES = str.maketrans({
 
 
 def to_ascii(text: str) -> str:
-    """Accents dropped ("Bogotá" -> "Bogota"), common typography replaced ("°C" -> " degrees C",
-    dashes, curly quotes), anything else outside printable ASCII becomes '?'."""
+    """Accents dropped ("Bogotá" -> "Bogota"), compatibility forms folded (fullwidth and mathematical
+    letters become plain ones), common typography replaced ("°C" -> " degrees C", dashes, curly
+    quotes), invisible format characters (zero-width spaces and joiners, soft hyphens) dropped,
+    anything else outside printable ASCII becomes '?'."""
     text = unicodedata.normalize("NFKD", text.translate(_ASCII_SUBSTITUTES))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = "".join(c for c in text if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
     return "".join(c if c in _PRINTABLE else "?" for c in text)
 
 
@@ -103,8 +105,26 @@ class QuestionGame(ABC):
         """Whether the oracle accepted the question as a question of this game."""
 
     def filter_answer(self, secret: str, answer: str) -> str:
-        """Applied to every oracle answer, whatever the backend (Guess My City removes leaked names)."""
+        """Applied to every oracle answer, whatever the backend (Guess My City removes leaked names).
+        It receives the text as the transcript shows it (see :meth:`shown_text`)."""
         return answer
+
+    def shown_text(self, secret: str, text: object, max_chars: int) -> str:
+        """``text`` as an agent receives it: one printable line of at most ``max_chars`` characters
+        (:func:`sanitize`) that :meth:`filter_answer` has read in exactly that form. The filter runs
+        last because every transformation before it (ASCII folding, the length cap) could turn a
+        disguised name into a plain one; it runs again while capping what it returned changes it."""
+        shown = sanitize(text, max_chars)
+        for _ in range(10):
+            filtered = sanitize(self.filter_answer(secret, shown), max_chars)
+            if filtered == shown:
+                return shown
+            shown = filtered
+        return ""  # not reached by the shipped filters; an answer that will not settle says nothing
+
+    def shown_answer(self, secret: str, answer: object) -> str:
+        """An oracle's answer as the transcript shows it (see :meth:`shown_text`)."""
+        return self.shown_text(secret, answer, self.max_answer_chars)
 
     # --- text --------------------------------------------------------------------------------
     @property
@@ -144,7 +164,7 @@ class QuestionGame(ABC):
         """Apply one answered question. Returns (reward, terminated, truncated, info)."""
         if episode.done:
             raise RuntimeError("this episode has ended: call reset() before step()")
-        answer = sanitize(self.filter_answer(episode.secret, answer), self.max_answer_chars)
+        answer = self.shown_answer(episode.secret, answer)
         episode.turns.append((question, answer))
         success = self.is_correct_guess(episode.secret, question, answer)
         terminated = success

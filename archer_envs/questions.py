@@ -50,9 +50,17 @@ _NEGATORS = frozenset({"not", "never", "no", "non", "neither", "nor"})
 _LACK = {"lack": "have", "lacks": "has", "lacking": "having", "lacked": "had"}
 
 
-def is_wh_question(normalized: str) -> bool:
-    """An open question ("What is it?", "How big is it?"), as opposed to a yes/no question."""
+_PREPOSITIONS = frozenset("in on at from to for of by with into near about".split())
+
+
+def is_wh_question(normalized: str, after_preposition: bool = False) -> bool:
+    """An open question ("What is it?", "How big is it?"), as opposed to a yes/no question; with
+    ``after_preposition`` also one that starts with a preposition ("In what language …?", "On which
+    continent …?"), which Twenty Questions does not read this way."""
     tokens = normalized.split()
+    if after_preposition and len(tokens) > 1 and tokens[0] in _PREPOSITIONS:
+        tokens = tokens[1:]
+        normalized = " ".join(tokens)
     return bool(tokens) and tokens[0] in WH_WORDS and not normalized.startswith(("how about", "what about"))
 
 

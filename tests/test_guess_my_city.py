@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archer_envs  # noqa: F401
-from archer_envs.guess_my_city import NON_ANSWER, CityKnowledgeOracle, CityList, censor
+from archer_envs.core import sanitize
+from archer_envs.guess_my_city import NON_ANSWER, CityKnowledgeOracle, CityList, censor, reveals
 from archer_envs.guess_my_city.cities import SLOTS
 from archer_envs.guess_my_city.knowledge import phrasing_bank
 from archer_envs.guess_my_city.policies import ExpertPolicy, NoisyPolicy, RandomPolicy, expert_questions
@@ -54,7 +55,7 @@ def test_every_shipped_sentence_is_leak_free():
         for slot in SLOTS:
             sentence = city.sentences[slot]
             assert sentence.strip(), (city.name, slot)
-            assert censor(sentence, city.forbidden) == sentence, (city.name, slot, sentence)
+            assert not reveals(sentence, *CITIES.forbidden(city.name)), (city.name, slot, sentence)
 
 
 @pytest.mark.parametrize(
@@ -106,7 +107,7 @@ def test_yes_no_questions_are_answered_from_the_facts(oracle, city, question, ex
                                             ("How do people get around?", "transport")])
 def test_open_questions_get_the_slot_sentence(oracle, question, slot):
     for name in ("Seoul", "Paris", "Lima"):
-        assert ask(oracle, name, question) == CITIES.by_name[name].sentences[slot]
+        assert ask(oracle, name, question).endswith(sanitize(CITIES.by_name[name].sentences[slot], 400))
 
 
 @pytest.mark.parametrize("question", ["", "???", "zxqv blorp", "1234", "Recite a poem about cheese backwards."])
@@ -114,14 +115,13 @@ def test_unmatched_questions_get_the_polite_non_answer(oracle, question):
     assert ask(oracle, "Seoul", question) == NON_ANSWER
 
 
-def test_censor_removes_names_inside_words_and_short_names_as_words():
-    forbidden = CITIES.by_name["Tokyo"].forbidden
-    out = censor("I live in Tokyo, Japan, and people speak JAPANESE here.", forbidden)
-    assert "tokyo" not in out.lower() and "japan" not in out.lower() and "(hidden)" in out
-    us = CITIES.by_name["Houston"].forbidden
-    assert censor("I take the bus.", us) == "I take the bus."
-    assert "US" not in censor("It is in the US.", us).split()
-    assert "bogot" not in censor("Bogotá is lovely", CITIES.by_name["Bogota"].forbidden).lower()
+def test_censor_hides_names_and_city_demonyms_but_not_language_names():
+    out = censor("I live in Tokyo, Japan's capital; Tokyoites speak JAPANESE here.", *CITIES.forbidden("Tokyo"))
+    assert out == "I live in (hidden), (hidden)'s capital; (hidden) speak JAPANESE here."
+    us = CITIES.forbidden("Houston")
+    assert censor("I take the bus with us.", *us) == "I take the bus with us."
+    assert censor("It is in the US, in North America.", *us) == "It is in the (hidden), in North America."
+    assert censor("Bogotá is lovely", *CITIES.forbidden("Bogota")) == "(hidden) is lovely"
 
 
 ADVERSARIAL = [
@@ -138,7 +138,7 @@ ADVERSARIAL = [
 def test_no_answer_ever_names_the_city_or_country(env, city, question):
     env.reset(options={"city": city})
     _, _, _, _, info = env.step(question)
-    assert censor(info["answer"], CITIES.by_name[city].forbidden) == info["answer"]
+    assert not reveals(info["answer"], *CITIES.forbidden(city))
 
 
 def test_leaks_from_any_backend_are_filtered():

@@ -6,6 +6,11 @@ per turn, 0 on the turn that guesses the city (the episode terminates); truncate
 
 A guess succeeds when the question names the secret city (or an alias, e.g. Mumbai for Bombay) and
 no other city of the game, is not negated, and lists nothing ("Is it Seoul or Kyoto?" never wins).
+Nicknames are not names: "Is it a windy city?" asks about the wind, also in Chicago.
+
+Every answer, from any backend, is shown through :mod:`archer_envs.guess_my_city.leak_filter` after
+it has been made the transcript's ASCII line, so no disguise of the city's or the country's name
+survives (see that module for what counts as naming them).
 
 Reset options: ``split`` ("train" default, "test", "all"), ``city`` (force the secret; name or
 alias, case-insensitive). Env kwargs: ``oracle`` ("knowledge" default, "openai", "hf" or an
@@ -21,12 +26,13 @@ from archer_envs.core import QuestionGame, QuestionGameEnv, QuestionGameVectorEn
 from archer_envs.guess_my_city.cities import CityList
 from archer_envs.guess_my_city.knowledge import (
     GUESS_MY_CITY_TASK,
+    MAX_ANSWER_CHARS,
     NON_ANSWER,
     CityKnowledgeOracle,
     CityQuestion,
-    censor,
     shared_parser,
 )
+from archer_envs.guess_my_city.leak_filter import censor, reveals
 from archer_envs.oracles import Oracle, make_oracle
 
 
@@ -37,7 +43,7 @@ def parse_question(question: str) -> CityQuestion:
 
 class GuessMyCityGame(QuestionGame):
     secret_option = "city"
-    max_answer_chars = 400
+    max_answer_chars = MAX_ANSWER_CHARS
 
     def __init__(self, max_turns: int = 20) -> None:
         positive_int("max_turns", max_turns)
@@ -61,12 +67,16 @@ class GuessMyCityGame(QuestionGame):
         return answer != NON_ANSWER
 
     def filter_answer(self, secret: str, answer: str) -> str:
-        return _censor_cached(answer, self.cities.by_name[secret].forbidden)
+        return _censor_cached(answer, *self.cities.forbidden(secret))
+
+    def reveals(self, secret: str, text: str) -> bool:
+        """Whether ``text`` names the city or its country (the filter would have to hide something)."""
+        return reveals(text, *self.cities.forbidden(secret))
 
 
 @lru_cache(maxsize=1 << 16)
-def _censor_cached(answer: str, forbidden: tuple[str, ...]) -> str:
-    return censor(answer, forbidden)
+def _censor_cached(answer: str, city_names: tuple[str, ...], country_names: tuple[str, ...]) -> str:
+    return censor(answer, city_names, country_names)
 
 
 def _oracle(oracle: str | Oracle, oracle_kwargs: dict[str, Any] | None) -> Oracle:

@@ -3,21 +3,32 @@
 Reading a question (all on the normalised, negation-stripped text, cached per question):
 
 1. no letters → the polite non-answer (``valid`` is False);
-2. names of the game's cities → a **guess** (one city) or a **choice** (several, or any "or" list);
+2. names of the game's cities (names and aliases, never nicknames) → a **guess** (one city) or a
+   **choice** (several, or any "or" list);
 3. a yes/no question naming a value of a fact → answered ``Yes.``/``No.`` against the facts:
    continent ("Is it in Asia?"), sub-region ("… in Southeast Asia?"), hemisphere, part of the
    country ("Is it in the north?"), country ("Is it in Peru?"), language ("Do they speak Spanish?"),
    religion, currency ("Do they pay in euros?"), climate ("Is the climate tropical?"), population
    ("Does it have more than 5 million people?");
-4. otherwise the matcher maps the question onto the phrasing bank (``data/guess_my_city/phrasings.json``):
-   a yes/no check (coastal, capital, snow, hot, rainy season, big, river) → ``Yes.``/``No.``; a topic
-   slot (weather, food, landmarks, …) → that slot's sentence from the fact sheet;
-5. nothing close enough → the polite non-answer.
+4. a topic keyword (``keywords`` in ``data/guess_my_city/phrasings.json``): an open question
+   ("Which continent…?", "Tell me what language…", "Is it coastal or inland?") that names a topic
+   gets that topic's answer; a yes/no question about the sea gets the coast check;
+5. otherwise the matcher maps the question onto the phrasing bank (same file): a yes/no check
+   (coastal, capital, snow, hot, rainy season, big, river) → ``Yes.``/``No.``; a topic slot
+   (weather, food, landmarks, …) → that topic's answer;
+6. nothing close enough → the polite non-answer.
 
-Every answer, from any backend, then passes :func:`censor`, which removes the city's name, its
-aliases, its country's name and the country's aliases (case- and accent-insensitive substrings;
-whole words for names of three letters or fewer), as ArCHer had to add after agents tricked the
-oracle into naming the city.
+A topic's answer is the fact sheet's sentence, led by the fact a resident would simply say when the
+sentence does not already say it: the continent (location), the languages, the currency, the climate
+type, the largest religion, the population band, on the coast or inland (water). Open questions are
+questions that start with a question word (also after a preposition: "In what language…?"),
+requests ("Tell me…", "Can you describe…") and questions offering alternatives ("… coastal or
+inland?"), which Yes/No cannot answer.
+
+Every answer, from any backend, is then shown through the leak filter
+(:mod:`archer_envs.guess_my_city.leak_filter`), which hides the city's and the country's names
+however they are disguised, as ArCHer had to add after agents tricked the oracle into naming the
+city. Language names and demonyms are not names of the country ("Japanese", "Koreans").
 """
 
 from __future__ import annotations
@@ -29,9 +40,10 @@ from functools import lru_cache
 from importlib import resources
 
 from archer_envs.guess_my_city.cities import POPULATION_BANDS, City, CityList
+from archer_envs.guess_my_city.leak_filter import censor, reveals
 from archer_envs.matching import embedder_available, make_matcher
 from archer_envs.oracles import Oracle, OracleTask
-from archer_envs.questions import FOLD_ACCENTS, NameIndex, is_wh_question, normalize, strip_negation
+from archer_envs.questions import AUXILIARIES, NameIndex, is_wh_question, normalize, strip_negation
 
 YES, NO = "Yes.", "No."
 NON_ANSWER = "Sorry, I can't answer that. Ask me something else about my city."
@@ -39,7 +51,7 @@ CORRECT_GUESS = "Yes! That's my city, you found it."
 WRONG_GUESS = "No, I don't live there."
 CHOICE_YES = "One of those is my city, but I won't say which."
 CHOICE_NO = "No, none of those is my city."
-CENSORED = "(hidden)"
+MAX_ANSWER_CHARS = 400  # what the transcript shows of one answer
 
 # --- value vocabularies for yes/no questions ------------------------------------------------------
 _CONTINENTS = {
@@ -146,30 +158,15 @@ def _language_phrases(city: City) -> set[str]:
     return phrases
 
 
-# --- the leak filter ----------------------------------------------------------------------------------
-def censor(answer: str, forbidden: tuple[str, ...]) -> str:
-    """``answer`` with every word containing a forbidden name replaced by ``(hidden)``.
+_REQUEST_VERBS = frozenset("tell describe name list explain give share".split())
 
-    Matching ignores case and accents; names of three letters or fewer ("US", "UK", "LA") only match
-    as whole words, longer ones anywhere ("Japanese" contains "Japan")."""
-    for _ in range(10):
-        folded = answer.lower().translate(FOLD_ACCENTS)
-        spans = []
-        for name in forbidden:
-            key = name.lower().translate(FOLD_ACCENTS).strip()
-            if not key:
-                continue
-            pattern = rf"(?<![a-z0-9]){re.escape(key)}(?![a-z0-9])" if len(key) <= 3 else re.escape(key)
-            spans += [m.span() for m in re.finditer(pattern, folded)]
-        if not spans:
-            return answer
-        for start, end in sorted(spans, reverse=True):
-            while start > 0 and (answer[start - 1].isalnum() or answer[start - 1] in "'-"):
-                start -= 1
-            while end < len(answer) and (answer[end].isalnum() or answer[end] in "'-"):
-                end += 1
-            answer = answer[:start] + CENSORED + answer[end:]
-    return CENSORED
+
+def is_request(normalized: str) -> bool:
+    """An open request rather than a yes/no question: "Tell me …", "Name the …", "Can you describe …"."""
+    tokens = normalized.split()
+    if tokens and tokens[0] in _REQUEST_VERBS:
+        return True
+    return len(tokens) > 2 and tokens[0] in AUXILIARIES and tokens[1] == "you" and tokens[2] in _REQUEST_VERBS
 
 
 @dataclass(frozen=True)
@@ -207,27 +204,35 @@ class CityQuestionParser:
             values[form] = ("currency", v)
         languages = set(_EXTRA_LANGUAGES)
         for c in cities.cities:
-            for lang in (*c.languages, *c.official_languages):
-                languages.add(normalize(lang))
+            for lang in (*c.languages, *c.official_languages):  # "Berber (Tamazight)": also each name alone
+                languages.update(normalize(form) for form in (lang, *re.split(r"[()]", lang)) if form.strip())
         for form in languages:
             values[form] = ("language", _LANGUAGE_SYNONYMS.get(form, form))
         for c in cities.cities:
-            for form in (c.country, *c.country_aliases):
-                values[normalize(form)] = ("country", normalize(form))
+            for form in cities.country_names(c):  # a language name is never taken for a country's
+                values.setdefault(normalize(form), ("country", normalize(form)))
+        values.pop("", None)
         self.value_types = {normalize(k): v for k, v in values.items()}
         self.values = NameIndex({k: k for k in self.value_types})
+        keywords = topic_keywords()
+        self.open_topics = NameIndex({form: label for label, forms in keywords["open"].items() for form in forms})
+        self.yes_no_topics = [(label, NameIndex({form: label for form in forms}))
+                              for label, forms in keywords["yes_no"].items()]
 
     def parse(self, question: str) -> CityQuestion:
         text = normalize(question)
         if not re.search(r"[a-z]", text):
             return CityQuestion("invalid", text)
-        yes_no = not is_wh_question(text)
+        yes_no = not (is_wh_question(text, after_preposition=True) or is_request(text))
         text, negated = strip_negation(text)
         mentions = self.city_names.mentions(text)
+        alternatives = re.search(r"\bor\b", text) is not None
         if mentions:
             named = tuple(dict.fromkeys(name for *_, name in mentions))
-            listed = len(mentions) > 1 or re.search(r"\bor\b", text) is not None
+            listed = len(mentions) > 1 or alternatives
             return CityQuestion("choice" if listed else "guess", text, named, negated, yes_no=yes_no)
+        yes_no = yes_no and not alternatives  # "Is it coastal or inland?" wants one of them, not Yes/No
+        topic = self.topic(text, yes_no)
         if yes_no:
             m = _POPULATION_RE.search(text)
             if m:
@@ -240,7 +245,17 @@ class CityQuestionParser:
                 if kind == "currency" and not (_CURRENCY_CONTEXT & set(text.split())):
                     continue
                 return CityQuestion("value", text, negated=negated, value=(kind, value))
+        if topic is not None:
+            return CityQuestion("label", text, negated=negated, label=topic, yes_no=yes_no)
         return CityQuestion("unknown", text, negated=negated, yes_no=yes_no)
+
+    def topic(self, text: str, yes_no: bool) -> str | None:
+        """The label a topic keyword gives: for an open question the topic named first; for a yes/no
+        question the first label of ``yes_no`` (in file order) whose keyword it contains."""
+        if not yes_no:
+            mentions = self.open_topics.mentions(text)
+            return mentions[0][2] if mentions else None
+        return next((label for label, index in self.yes_no_topics if index.mentions(text)), None)
 
 
 def answer_value(city: City, kind: str, value) -> bool:
@@ -262,7 +277,7 @@ def answer_value(city: City, kind: str, value) -> bool:
     if kind == "language":
         return value in _language_phrases(city)
     if kind == "country":
-        return value in {normalize(n) for n in (city.country, *city.country_aliases)}
+        return value in {normalize(n) for n in CityList.default().country_names(city)}
     raise ValueError(f"unknown value kind {kind!r}")
 
 
@@ -310,8 +325,67 @@ def answer_question(city: City, q: CityQuestion) -> str:
                 return YES if answer_check(city, name) != q.negated else NO
             name = {"coastal": "water", "inland": "water", "river": "water", "snow": "weather", "hot": "weather",
                     "rainy_season": "weather", "big": "population", "megacity": "population"}.get(name, name)
-        return censor(city.sentences[name], city.forbidden)
+        return topic_answer(city, name)
     return NON_ANSWER
+
+
+_CLIMATE_NAMES = {"arid": "arid (a desert climate)", "mediterranean": "Mediterranean"}
+
+
+def _says(sentence: str, *words: str, whole: bool = False) -> bool:
+    """Whether the sentence has one of the words (as a whole word, or else as the start of one: "euros")."""
+    folded, end = normalize(sentence), r"\b" if whole else ""
+    return any(re.search(rf"\b{re.escape(normalize(w))}{end}", folded) for w in words)
+
+
+def _joined(items) -> str:
+    items = list(dict.fromkeys(items))
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _lead(city: City, slot: str) -> str:
+    """The fact a resident would simply say, when the topic's sentence does not already say it."""
+    sentence = city.sentences[slot]
+    if slot == "location" and not _says(sentence, city.continent, whole=True):  # "East Asian" is not "Asia"
+        return f"It is in {city.continent}."
+    if slot == "language":  # leaving out a language named after the city (Shanghainese)
+        forbidden = CityList.default().forbidden(city.name)
+        spoken = [re.sub(r"\s*\(.*?\)", "", lang) for lang in city.languages]
+        official = [re.sub(r"\s*\(.*?\)", "", lang) for lang in city.official_languages]
+        spoken, official = ([lang for lang in langs if not reveals(lang, *forbidden)] for langs in (spoken, official))
+        lead = f"People here speak {_joined(spoken)}."
+        extra = [lang for lang in official if lang not in spoken]
+        return lead + (f" {_joined(extra)} {'is' if len(extra) == 1 else 'are'} official too." if extra else "")
+    if slot == "currency":
+        name = re.sub(r"\s*\(.*?\)", "", city.currency)
+        return "" if _says(sentence, *name.split()) else f"We pay with the {name}."
+    if slot == "climate":
+        return f"The climate is {_CLIMATE_NAMES.get(city.climate, city.climate)}."
+    if slot == "religion":
+        organised = [r for r in city.religions if r in _RELIGION_FAMILIES]
+        if organised and not _says(sentence, *_RELIGION_KEYWORDS[_RELIGION_FAMILIES[organised[0]]]):
+            return f"The largest religion is {organised[0]}."
+        return ""
+    if slot == "population":
+        return f"The metropolitan area has {city.population_band} people."
+    if slot == "water":
+        return "It is on the coast." if city.coastal else "It is inland, not on the coast."
+    return ""
+
+
+_RELIGION_FAMILIES = {"Christianity": "christianity", "Islam": "islam", "Buddhism": "buddhism", "Hinduism": "hinduism",
+                      "Judaism": "judaism", "Sikhism": "sikhism", "Shinto": "shinto", "Taoism": "taoism"}
+
+
+def topic_answer(city: City, slot: str) -> str:
+    """A topic's answer: the fact sheet's sentence, led by the plain fact (see the module docstring)."""
+    sentence = city.sentences[slot]
+    lead = _lead(city, slot)
+    if lead and len(lead) + 1 + len(sentence) > MAX_ANSWER_CHARS:
+        answer = lead
+    else:
+        answer = f"{lead} {sentence}" if lead else sentence
+    return censor(answer, *CityList.default().forbidden(city.name))
 
 
 class CityKnowledgeOracle(Oracle):
@@ -349,9 +423,18 @@ class CityKnowledgeOracle(Oracle):
 
 
 @lru_cache(maxsize=1)
+def _phrasings() -> dict:
+    return json.loads(resources.files("archer_envs").joinpath("data/guess_my_city/phrasings.json").read_text())
+
+
+@lru_cache(maxsize=1)
 def phrasing_bank() -> list[tuple[str, str]]:
-    data = json.loads(resources.files("archer_envs").joinpath("data/guess_my_city/phrasings.json").read_text())
-    return [(p, label) for label, phrasings in data["labels"].items() for p in phrasings]
+    return [(p, label) for label, phrasings in _phrasings()["labels"].items() for p in phrasings]
+
+
+def topic_keywords() -> dict[str, dict[str, list[str]]]:
+    """``{"open": {label: keywords}, "yes_no": {label: keywords}}`` from the phrasing file."""
+    return _phrasings()["keywords"]
 
 
 @lru_cache(maxsize=1)
@@ -378,9 +461,10 @@ def _user(secret: str, question: str) -> str:
     where = f"{secret}, {city.country}" if city else secret
     return (
         f"You live in {where}. A player is trying to guess your city and asks:\n{question}\n"
-        "Answer truthfully in one or two short sentences. You cannot reveal the name of the city or "
-        "the name of the country, or any word containing them, unless the question correctly guesses "
-        "the city."
+        "Answer truthfully in one or two short sentences, as a resident would: name the continent, the "
+        "languages, the currency and other facts when asked. You cannot reveal the name of the city or "
+        "the name of the country, in any spelling, unless the question correctly guesses the city; "
+        "languages and nationalities (such as Japanese or Korean) are not names and may be said."
     )
 
 
@@ -391,7 +475,7 @@ def normalize_reply(reply: str) -> str:
 
 
 GUESS_MY_CITY_TASK = OracleTask(
-    name="guess_my_city-v0",
+    name="guess_my_city-v1",  # v1: names languages and continents, leak rules of the leak filter
     system=(
         "You are playing the game guess my city. You are a resident of a secret city and answer the "
         "player's questions about it helpfully and truthfully, but you never say the name of the city "

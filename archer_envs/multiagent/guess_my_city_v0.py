@@ -42,7 +42,7 @@ def content_f1(text: str, reference: str) -> float:
 
 def leak_aware_score(game: GuessMyCityGame, secret: str, answer: str, reference: str) -> float:
     """0 for a reply that leaks the city or country, else its content-word F1 with the reference."""
-    if game.filter_answer(secret, answer) != answer:
+    if game.reveals(secret, answer):
         return 0.0
     return content_f1(answer, reference)
 

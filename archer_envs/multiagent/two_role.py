@@ -17,6 +17,9 @@ Turns alternate: ``asker`` asks, ``answerer`` answers, until the secret is guess
   same question (the *reference*, in ``info["reference"]``); the rule is the game's
   ``answer_score`` (exact match in Twenty Questions; content-word F1, and 0 for a leak, in Guess My
   City). A faithful answerer's return is 0; lying never pays, and neither does making the game last.
+- **Infos** are the same for both agents and hold nothing the asker's observation may not: the
+  answerer's ``reply`` (before normalisation) and the ``reference`` are shown through the game's
+  filter and length cap exactly as the ``answer`` is.
 
 Any string from either agent is a valid action. The AEC env follows PettingZoo's protocol: the agent
 in ``agent_selection`` acts; an agent that is done must step with ``None`` (anything else raises
@@ -44,7 +47,7 @@ import numpy as np
 from gymnasium.utils import seeding
 from pettingzoo import AECEnv, ParallelEnv
 
-from archer_envs.core import Episode, QuestionGame, check_render_mode, options_dict, sanitize, text_space
+from archer_envs.core import Episode, QuestionGame, check_render_mode, options_dict, text_space
 from archer_envs.oracles import Oracle, OracleTask
 
 ASKER, ANSWERER = "asker", "answerer"
@@ -178,8 +181,11 @@ class TwoRoleQuestionEnv(AECEnv):
         (reference,) = self.reference.answer([episode.secret], [question])
         asker_reward, terminated, truncated, info = game.play_turn(episode, question, normalized)
         score = float(self.spec.answer_score(game, episode.secret, normalized, reference))
-        info = {**info, "acting": ASKER, "question": question, "reply": sanitize(text, MAX_ACTION_CHARS), "reference": reference,
-                "consistency": score}
+        # both agents get this info, so it holds only what the asker's observation may hold: the reply
+        # and the reference pass the game's filter as the answer did
+        info = {**info, "acting": ASKER, "question": question,
+                "reply": game.shown_text(episode.secret, text, MAX_ACTION_CHARS),
+                "reference": game.shown_answer(episode.secret, reference), "consistency": score}
         self.rewards = {ASKER: float(asker_reward), ANSWERER: score - 1.0}
         self.terminations = dict.fromkeys(AGENTS, bool(terminated))
         self.truncations = dict.fromkeys(AGENTS, bool(truncated))

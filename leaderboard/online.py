@@ -9,7 +9,8 @@ The protocol (JSON over HTTP, every route needs the run owner's token; see the R
 
 ``POST /api/runs`` ``{"env_id", "metadata"}``
     opens a run of :func:`run_size` episodes whose secrets are drawn from :func:`online_pool` (the
-    env's whole secret set where it has one, so knowing the shipped test split narrows nothing).
+    env's whole secret set where it has one, so knowing the shipped test split narrows nothing; for
+    an env whose secret is a generating seed, fresh seeds outside every split, see ``FRESH_SEEDS``).
     Any run the same token still has open on that env is finished first, its unplayed episodes
     forfeited, so opening runs and keeping only the good ones gains nothing.
 ``GET /api/runs/{id}``
@@ -78,11 +79,20 @@ def run_size(env_id: str) -> int:
     return len(episode_secrets(env_id, "test"))
 
 
+# Envs whose secret is a seed that generates the episode: a fresh seed from a range no split uses, so
+# a client cannot precompute the shipped split's episodes and recognise one from its first observation.
+FRESH_SEEDS = {"archer/Detective-v0": (2**32, 2**62)}
+
+
 def draw_secrets(env_id: str) -> list:
     """A run's episode list, drawn without replacement (repeated draws once the pool is used up) from
     the OS's random source: nothing a client has can predict it."""
-    pool, n = online_pool(env_id), run_size(env_id)
     rng = random.SystemRandom()
+    n = run_size(env_id)
+    if env_id in FRESH_SEEDS:
+        low, high = FRESH_SEEDS[env_id]
+        return [rng.randrange(low, high) for _ in range(n)]
+    pool = online_pool(env_id)
     out: list = []
     while len(out) < n:
         out += rng.sample(pool, min(len(pool), n - len(out)))

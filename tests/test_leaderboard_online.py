@@ -248,3 +248,15 @@ def test_a_dropped_connection_or_a_crashed_client_resumes(server):
     entry = stored(server, resumed["id"])
     local = expert_records([e["secret"] for e in entry["episodes"]])
     assert [e["actions"] for e in entry["episodes"]] == [r.actions for r in local] and resumed["success_rate"] == 1.0
+
+
+def test_online_secrets_are_outside_what_the_client_can_enumerate():
+    from archer_envs.scripted import split_secrets
+    from leaderboard.online import draw_secrets
+
+    words = draw_secrets(ENV)  # the whole set, not the shipped test split
+    assert len(words) == len(split_secrets(ENV, "test")) == len(set(words)) and set(words) <= set(online_pool(ENV))
+    assert online_pool(ENV) == split_secrets(ENV, "all") and draw_secrets(ENV) != words  # drawn afresh
+    shipped = set(split_secrets("archer/Detective-v0", "test")) | {0}
+    cases = draw_secrets("archer/Detective-v0")  # generated cases: fresh seeds, none of any split
+    assert len(cases) == 200 and min(cases) >= 2**32 and not shipped & set(cases)

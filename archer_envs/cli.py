@@ -539,7 +539,7 @@ def _store(db):
 @click.option("--max-mb", default=16.0, show_default=True, type=click.FloatRange(min=0.001),
               help="Largest submission accepted, in MiB.")
 @click.option("--submit-rate", default=30, show_default=True, type=click.IntRange(min=1),
-              help="Submissions per minute per token.")
+              help="Submissions and online runs opened per minute per token.")
 @click.option("--request-rate", default=600, show_default=True, type=click.IntRange(min=1),
               help="Requests per minute per client address.")
 def leaderboard_serve(db, port, host, max_mb, submit_rate, request_rate) -> None:

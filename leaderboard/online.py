@@ -308,6 +308,8 @@ class OnlineRuns:
         else:
             submission_id = run["submission"]
         entry = self.store.entry(submission_id)
+        if entry is None:
+            raise OnlineError(410, f"run {run['id']} finished as submission {submission_id}, which an admin deleted")
         return {"id": submission_id, "status": entry["status"], "track": entry["track"],
                 "mean_return": entry["mean_return"], "return_ci95": entry["return_ci95"],
                 "success_rate": entry["success_rate"], "mean_turns": entry["mean_turns"],

@@ -321,6 +321,10 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
     @app.post("/api/runs", status_code=201)
     async def open_run(request: Request) -> dict[str, Any]:
         token = authenticate(request)
+        wait = submit_limiter.wait(token.name)  # a run becomes a submission; opening one may forfeit another
+        if wait > 0:
+            raise HTTPException(429, f"token {token.name!r} may open runs and submit {limits.submit_per_minute} times "
+                                     f"a minute; retry in {wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
         body = await json_body(request)
         if not isinstance(body, dict) or set(body) != {"env_id", "metadata"}:
             raise HTTPException(422, "a run is opened with an object of exactly env_id and metadata")

@@ -1,27 +1,24 @@
 """Online evaluation over real HTTP: `archer leaderboard serve` in a subprocess on 127.0.0.1 draws the
 secrets and runs the env; clients play through the socket (some through a proxy that drops
-connections). Also the issue-19 defects of the submission path, each refused with its 4xx and the
-database left as it was, and the two tracks apart on the page in headless Chromium."""
+connections). The submission path's loopholes and the page are in test_leaderboard_limits.py."""
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import socket
 import threading
-from pathlib import Path
 
 import pytest
 
 from agents.agent_registry import make_agent
 from agents.evaluate import episode_secrets, evaluate, summarize_records
 from archer_envs.play import play_episodes
-from leaderboard.client import LeaderboardError, finish, open_run, play, request, submit
+from leaderboard.client import finish, open_run, play, request, submit
 from leaderboard.online import online_pool
 from leaderboard.store import Store
 from leaderboard.submission import make_submission, replay
-from test_leaderboard_server import browser, raw, serving  # noqa: F401  (browser: the shared fixture)
+from test_leaderboard_server import raw, serving
 
 ENV = "archer/TwentyQuestions-v0"
 META = {"agent_name": "agent", "algorithm": "scripted", "base_model": "none", "parameters": None,

@@ -149,3 +149,20 @@ def test_the_page_shows_the_two_tracks_apart_and_fits_1280x900(tmp_path, subs, b
         page.wait_for_url(f"**/submissions/{offline['id']}")
         assert "Self-reported, replay-checked" in page.locator("dl.meta").inner_text()
         page.close()
+
+
+def test_an_older_database_file_gains_the_track_and_oracle_columns(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "old.sqlite"
+    with sqlite3.connect(db) as conn:  # the submissions table as the first release made it, one row in it
+        conn.execute("CREATE TABLE submissions (id INTEGER PRIMARY KEY AUTOINCREMENT, env_id TEXT NOT NULL, "
+                     "split TEXT NOT NULL, status TEXT NOT NULL, agent_name TEXT NOT NULL, algorithm TEXT NOT NULL, "
+                     "base_model TEXT NOT NULL, parameters INTEGER, training_trajectories INTEGER, code_url TEXT NOT NULL, "
+                     "contact TEXT NOT NULL, episodes INTEGER NOT NULL, mean_return REAL NOT NULL, return_ci95 REAL, "
+                     "success_rate REAL NOT NULL, mean_turns REAL NOT NULL, verify_seconds REAL NOT NULL, "
+                     "submitted TEXT NOT NULL, submitter TEXT NOT NULL, fingerprint TEXT NOT NULL UNIQUE, payload BLOB NOT NULL)")
+        conn.execute("INSERT INTO submissions VALUES (1, ?, 'test', 'verified', 'old', 'a', 'b', NULL, NULL, '', '', 31, "
+                     "-7.0, 0.2, 1.0, 8.0, 0.1, '2026-01-01', 'x', 'f', x'00')", (ENV,))
+    entries = Store(db).entries(ENV)
+    assert [(e["agent_name"], e["track"], e["oracle"]) for e in entries] == [("old", "offline", "")]

@@ -100,8 +100,13 @@ TRACK_TITLES = {"online": "Online evaluation (verified: played on the server)",
 
 
 def ranked(store: Store, env_id: str, track: str = "online") -> list[dict[str, Any]]:
+    """The ranked entries of one env and track, each with ``token_entries``: how many entries of this
+    track and env its submitter's token has (a best-of-many is visible as such)."""
     entries = store.entries(env_id, track)
-    return rank(entries) if entries else []
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e["submitter"]] = counts.get(e["submitter"], 0) + 1
+    return [{**e, "token_entries": counts[e["submitter"]]} for e in rank(entries)] if entries else []
 
 
 def index_page(store: Store, links) -> str:

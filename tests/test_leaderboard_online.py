@@ -124,6 +124,8 @@ def test_knowing_the_shipped_test_secrets_gains_nothing_online(server, tmp_path)
     assert expert.summary["success_rate"] == 1.0
     ranked_online = request("GET", f"{server.url}/api/submissions?env_id={ENV}&track=online")["entries"]
     assert answer["id"] not in [e["id"] for e in ranked_online]
+    bobs = [e for e in ranked_online if e["submitter"] == "bob"]  # every run the token played is listed
+    assert all(e["token_entries"] == len(bobs) >= 2 for e in bobs)
     reader = next(e for e in ranked_online if e["id"] == online["id"])
     assert reader["rank"] > next(e for e in ranked_online if e["id"] == honest["id"])["rank"]
 

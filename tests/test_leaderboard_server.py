@@ -268,7 +268,7 @@ def test_the_page_shows_a_new_result_in_its_rank(tmp_path, results, browser):
         rows = page.locator("#ranking-offline tbody tr")
         assert rows.count() == 3
         ranks = [int(rows.nth(i).get_attribute("data-rank")) for i in range(3)]
-        agents = [rows.nth(i).locator("td.agent").inner_text() for i in range(3)]
+        agents = [rows.nth(i).locator("td.agent a").inner_text() for i in range(3)]
         assert ranks == [1, 2, 3] and agents[0] == "expert" == results["expert"]["metadata"]["agent_name"]
         returns = {n: results[n]["summary"]["mean_return"] for n in agents}
         assert returns[agents[1]] >= returns[agents[2]]

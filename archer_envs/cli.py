@@ -459,16 +459,31 @@ def leaderboard() -> None:
     """The leaderboard: pack and verify submissions, serve the site, submit, export tables, manage tokens."""
 
 
+def metadata_options(required: bool = True):
+    """The submitter's metadata flags (shared by `pack` and `play`)."""
+    options = [
+        click.option("--name", "agent_name", required=required, help="Agent name shown on the leaderboard."),
+        click.option("--algorithm", required=required, help="e.g. ArCHer, PPO, prompted LLM."),
+        click.option("--base-model", required=required, help="e.g. gpt2, GPT-2 2x128 from config."),
+        click.option("--parameters", type=click.IntRange(min=0), default=None,
+                     help="Parameter count of the agent's model(s)."),
+        click.option("--trajectories", type=click.IntRange(min=0), default=None, help="Env trajectories used in training."),
+        click.option("--code-url", default="", help="Where the code that made the agent is."),
+        click.option("--contact", default="", help="Who to ask about it."),
+    ]
+
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
 @leaderboard.command("pack")
 @click.argument("eval_dir", type=click.Path(file_okay=False, exists=True))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The submission file to write (JSON).")
-@click.option("--name", "agent_name", required=True, help="Agent name shown on the leaderboard.")
-@click.option("--algorithm", required=True, help="e.g. ArCHer, PPO, prompted LLM.")
-@click.option("--base-model", required=True, help="e.g. gpt2, GPT-2 2x128 from config.")
-@click.option("--parameters", type=click.IntRange(min=0), default=None, help="Parameter count of the agent's model(s).")
-@click.option("--trajectories", type=click.IntRange(min=0), default=None, help="Env trajectories used in training.")
-@click.option("--code-url", default="", help="Where the code that made the agent is.")
-@click.option("--contact", default="", help="Who to ask about it.")
+@metadata_options()
 def leaderboard_pack(eval_dir, out, agent_name, algorithm, base_model, parameters, trajectories, code_url, contact) -> None:
     """Turn an `archer eval --out EVAL_DIR` result into a submission file, checked before it is written."""
     from agents.evaluate import write_atomic
@@ -524,7 +539,7 @@ def _store(db):
 @click.option("--max-mb", default=16.0, show_default=True, type=click.FloatRange(min=0.001),
               help="Largest submission accepted, in MiB.")
 @click.option("--submit-rate", default=30, show_default=True, type=click.IntRange(min=1),
-              help="Submissions per minute per token.")
+              help="Submissions and online runs opened per minute per token.")
 @click.option("--request-rate", default=600, show_default=True, type=click.IntRange(min=1),
               help="Requests per minute per client address.")
 def leaderboard_serve(db, port, host, max_mb, submit_rate, request_rate) -> None:
@@ -557,6 +572,48 @@ def leaderboard_submit(results, url, token) -> None:
     click.echo(f"submission {answer['id']} {answer['status']}: {answer['env_id']} rank {answer['rank']} of "
                f"{answer['of']}, mean return {answer['mean_return']:.2f}{ci}, success {answer['success_rate']:.3f}\n"
                f"  {url.rstrip('/')}{answer['url']}")
+
+
+@leaderboard.command("play")
+@click.option("--agent", "agent_spec", required=True,
+              help="Any agent the harness accepts: expert/noisy/random, chat:<model>[@<url>], a checkpoint directory.")
+@click.option("--env", "env_id", required=True, help="The env to play, e.g. archer/TwentyQuestions-v0.")
+@click.option("--url", required=True, help="The leaderboard server, e.g. http://127.0.0.1:8000")
+@token_option
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1),
+              help="Episodes played side by side (one agent call and one request per step).")
+@click.option("--run", "run_id", type=click.IntRange(min=1), default=None,
+              help="Resume this run (printed when it was opened) instead of opening a new one.")
+@click.option("--seed", default=0, show_default=True, help="Seed of a scripted agent's own choices.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@metadata_options(required=False)
+def leaderboard_play(agent_spec, env_id, url, token, batch_size, run_id, seed, no_progress, agent_name, algorithm,
+                     base_model, parameters, trajectories, code_url, contact) -> None:
+    """Play an online evaluation: the server draws the secrets and runs the env, this client sends the
+    agent's actions. The result lands on the leaderboard's verified (online) track as it is played."""
+    from agents.agent_registry import make_agent
+    from leaderboard.client import LeaderboardError, open_run, play
+
+    try:
+        agent = make_agent(agent_spec, env_id, seed=seed)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--agent/--env") from err
+    metadata = {"agent_name": agent_name or str(getattr(agent, "name", agent_spec)),
+                "algorithm": algorithm or ("scripted" if agent_spec in ("expert", "noisy", "random") else "unknown"),
+                "base_model": base_model or "none", "parameters": parameters, "training_trajectories": trajectories,
+                "code_url": code_url, "contact": contact}
+    try:
+        if run_id is None:
+            run_id = int(open_run(url, token, env_id, metadata)["run"])
+            click.echo(f"run {run_id} opened on {env_id}; if the connection drops, resume with --run {run_id}", err=True)
+        answer = play(agent, env_id, url, token, run=run_id, batch_size=batch_size, progress=not no_progress)
+    except LeaderboardError as err:
+        click.echo(f"not accepted: {err}" + (f" (resume with --run {run_id})" if run_id else ""), err=True)
+        sys.exit(1)
+    ci = "" if answer["return_ci95"] is None else f" ± {answer['return_ci95']:.2f}"
+    click.echo(f"run {run_id} finished: submission {answer['id']} {answer['status']} (online track): {env_id}, "
+               f"{answer['episodes']} episodes, mean return {answer['mean_return']:.2f}{ci}, success "
+               f"{answer['success_rate']:.3f}\n  {url.rstrip('/')}{answer['url']}")
 
 
 @leaderboard.command("delete")

@@ -5,7 +5,9 @@
 
 Starts ``archer leaderboard serve`` on 127.0.0.1 with a fresh database (rate limits lifted), makes
 ``--submissions`` distinct honest Twenty Questions submissions (noisy players with distinct seeds, on
-the leaderboard's episode list: the test split, or ``--episodes`` of it), sends one first to warm the
+the leaderboard's episode list: the test split; with ``--episodes`` a longer list, which the
+leaderboard refuses since issue 19 (its list is the test split once), so every submission would be
+answered 422 after the schema and list checks, before any replay), sends one first to warm the
 server (its first replay loads the question matcher), then the rest from ``--clients`` threads at
 once. Every submission is verified by replay before it is stored. Prints submissions per second and
 episodes replayed per second, sustained over the timed batch.

@@ -94,29 +94,40 @@ def _render(template: str, links, **context: Any) -> str:
     return _jinja().get_template(template).render(links=links, env_ids=leaderboard_envs(), **context)
 
 
-def ranked(store: Store, env_id: str) -> list[dict[str, Any]]:
-    entries = store.entries(env_id)
-    return rank(entries) if entries else []
+TRACKS = ("online", "offline")  # shown in this order, each ranked on its own
+TRACK_TITLES = {"online": "Online evaluation (verified: played on the server)",
+                "offline": "Self-reported, replay-checked"}
+
+
+def ranked(store: Store, env_id: str, track: str = "online") -> list[dict[str, Any]]:
+    """The ranked entries of one env and track, each with ``token_entries``: how many entries of this
+    track and env its submitter's token has (a best-of-many is visible as such)."""
+    entries = store.entries(env_id, track)
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e["submitter"]] = counts.get(e["submitter"], 0) + 1
+    return [{**e, "token_entries": counts[e["submitter"]]} for e in rank(entries)] if entries else []
 
 
 def index_page(store: Store, links) -> str:
     envs = []
     for env_id in leaderboard_envs():
-        entries = ranked(store, env_id)
-        envs.append({"env_id": env_id, "count": len(entries), "leader": entries[0] if entries else None})
-    return _render("index.html", links, envs=envs)
+        tracks = {t: ranked(store, env_id, t) for t in TRACKS}
+        envs.append({"env_id": env_id, "counts": {t: len(v) for t, v in tracks.items()},
+                     "leaders": {t: v[0] if v else None for t, v in tracks.items()}})
+    return _render("index.html", links, envs=envs, tracks=TRACKS)
 
 
 def env_page(store: Store, env_id: str, links) -> str:
-    return _render("env.html", links, env_id=env_id, entries=ranked(store, env_id))
+    return _render("env.html", links, env_id=env_id, tracks=[(t, TRACK_TITLES[t], ranked(store, env_id, t))
+                                                              for t in TRACKS])
 
 
 def submission_page(store: Store, submission_id: int, links) -> str | None:
     entry, submission = store.entry(submission_id), store.submission(submission_id)
     if entry is None or submission is None:
         return None
-    return _render("submission.html", links, e=entry, episodes=submission["episodes"],
-                   env_kwargs=submission["summary"].get("env_kwargs") or {})
+    return _render("submission.html", links, e=entry, episodes=submission["episodes"], track_title=TRACK_TITLES[entry["track"]])
 
 
 # Markdown ---------------------------------------------------------------------------------------
@@ -134,20 +145,23 @@ def markdown(store: Store, env_ids: list[str] | None = None) -> str:
     """A ranked Markdown table per env (for a README)."""
     out = []
     for env_id in env_ids or leaderboard_envs():
-        entries = ranked(store, env_id)
         out.append(f"### {env_id}\n")
-        if not entries:
-            out.append("No submissions yet.\n")
-            continue
-        out.append("| Rank | Agent | Status | Mean return (95% CI) | Success | Mean turns | Training trajectories "
-                   "| Algorithm | Base model | Parameters |")
-        out.append("|---:|---|---|---:|---:|---:|---:|---|---|---:|")
-        for e in entries:
-            ci = "" if e["return_ci95"] is None else f" ± {e['return_ci95']:.2f}"
-            out.append(f"| {e['rank']} | {md_text(e['agent_name'])} | {e['status']} | {signed(e['mean_return'])}{ci} "
-                       f"| {e['success_rate']:.3f} | {e['mean_turns']:.2f} | {count_or_dash(e['training_trajectories'])} "
-                       f"| {md_text(e['algorithm'])} | {md_text(e['base_model'])} | {count_or_dash(e['parameters'])} |")
-        out.append("")
+        for track in TRACKS:
+            entries = ranked(store, env_id, track)
+            out.append(f"#### {TRACK_TITLES[track]}\n")
+            if not entries:
+                out.append("No submissions yet.\n")
+                continue
+            out.append("| Rank | Agent | Status | Mean return (95% CI) | Success | Mean turns | Training trajectories "
+                       "| Algorithm | Base model | Parameters | Oracle |")
+            out.append("|---:|---|---|---:|---:|---:|---:|---|---|---:|---|")
+            for e in entries:
+                ci = "" if e["return_ci95"] is None else f" ± {e['return_ci95']:.2f}"
+                out.append(f"| {e['rank']} | {md_text(e['agent_name'])} | {e['status']} | {signed(e['mean_return'])}{ci} "
+                           f"| {e['success_rate']:.3f} | {e['mean_turns']:.2f} | {count_or_dash(e['training_trajectories'])} "
+                           f"| {md_text(e['algorithm'])} | {md_text(e['base_model'])} | {count_or_dash(e['parameters'])} "
+                           f"| {md_text(e['oracle']) if e['oracle'] else 'default'} |")
+            out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -12,7 +12,15 @@ API (JSON; errors are ``{"detail": "<what is wrong>"}`` with a 4xx status):
 ``GET /api/submissions/{id}``            one entry with its summary; ``?episodes=true`` adds the episodes
 ``DELETE /api/submissions/{id}``         remove one (admin token)
 ``GET /api/envs``                        the ranked envs and their submission counts
+``POST /api/runs``                       open an online run (token; body ``{env_id, metadata}``)
+``GET /api/runs/{id}``                   a run's state (its token only)
+``POST /api/runs/{id}/start``            start episodes ``{"episodes": [i, ...]}``
+``POST /api/runs/{id}/step``             play turns ``{"steps": [{episode, turn, action}, ...]}``
+``POST /api/runs/{id}/finish``           end the run, forfeiting what was not played
 =======================================  ============================================================
+
+The online protocol is described in ``leaderboard/online.py``. Every error, validation errors
+included, is one JSON object ``{"detail": "<one string>"}``. Ids are 1 to 2**63 - 1; others are 404.
 
 Pages: ``/`` (every env), ``/envs/<EnvName>`` (the ranked table), ``/submissions/<id>`` (transcripts).
 
@@ -34,17 +42,37 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from leaderboard.pages import (SERVER_LINKS, env_from_name, env_page, index_page, leaderboard_envs, ranked,
+from leaderboard.online import OnlineError, OnlineRuns
+from leaderboard.pages import (SERVER_LINKS, TRACKS, env_from_name, env_page, index_page, leaderboard_envs, ranked,
                                submission_page)
 from leaderboard.store import DuplicateSubmission, Store, Token
-from leaderboard.submission import SubmissionError, check_schema, fingerprint, verify_schema_valid
+from leaderboard.submission import (SubmissionError, check_limits, check_metadata, check_schema, fingerprint,
+                                    oracle_setting, verify_schema_valid)
 
 DEFAULT_MAX_MB = 16.0  # a 1,000-episode Twenty Questions submission is about 1.5 MB
 DEFAULT_SUBMIT_RATE = 30  # submissions per minute per token
 DEFAULT_REQUEST_RATE = 600  # requests per minute per client address
 PUBLIC_HIDDEN = ("contact", "fingerprint")  # stored, shown to admins only
+MAX_ID = 2**63 - 1  # SQLite's integer range
+
+
+def validation_detail(err: RequestValidationError) -> str:
+    """FastAPI's list of validation errors as the one string of ``{"detail": ...}``."""
+    parts = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+def parse_id(value: str, what: str = "submission") -> int:
+    """A path id: digits within 1..MAX_ID, else 404 (as any id that names nothing)."""
+    if not value.isascii() or not value.isdigit() or len(value) > 19 or not 1 <= int(value) <= MAX_ID:
+        raise HTTPException(404, f"no {what} {value[:40]!r}: ids are integers from 1 to {MAX_ID}")
+    return int(value)
 
 
 @dataclass
@@ -124,6 +152,12 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
     app = FastAPI(title="archer-gym leaderboard", version=_version(),
                   description="Submit, verify (by replay) and rank archer-gym evaluation results.")
     app.state.store, app.state.limits = store, limits
+    runs = OnlineRuns(store)
+    app.state.runs = runs
+
+    @app.exception_handler(RequestValidationError)
+    async def one_error_shape(request: Request, err: RequestValidationError):
+        return JSONResponse({"detail": validation_detail(err)}, status_code=422)
 
     @app.middleware("http")
     async def limit_request_rate(request: Request, call_next):
@@ -197,35 +231,42 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
             raise HTTPException(400, f"malformed JSON: {err}") from None
         verdict, fp = await run_in_threadpool(verify, submission)
         try:
-            new_id = await run_in_threadpool(store.add_submission, submission, verdict, fp, token.name)
+            new_id = await run_in_threadpool(store.add_submission, submission, verdict, fp, token.name, "offline",
+                                             oracle_setting(submission["summary"]))
         except DuplicateSubmission as err:  # the same episodes landed while these were replayed
             raise HTTPException(409, f"rejected: {err}") from None
-        entries = ranked(store, verdict.env_id)
+        entries = ranked(store, verdict.env_id, "offline")
         position = next(e["rank"] for e in entries if e["id"] == new_id)
-        return {"id": new_id, "status": verdict.status, "env_id": verdict.env_id, "rank": position,
+        return {"id": new_id, "status": verdict.status, "track": "offline", "env_id": verdict.env_id, "rank": position,
                 "of": len(entries), "mean_return": verdict.mean_return, "return_ci95": verdict.return_ci95,
                 "success_rate": verdict.success_rate, "mean_turns": verdict.mean_turns,
                 "verify_seconds": round(verdict.seconds, 4), "url": links.submission(new_id)}
 
     @app.get("/api/envs")
     def list_envs() -> list[dict[str, Any]]:
-        return [{"env_id": e, "submissions": len(store.entries(e)), "page": links.env(e)} for e in leaderboard_envs()]
+        return [{"env_id": e, "submissions": len(store.entries(e)),
+                 **{f"{t}_submissions": len(store.entries(e, t)) for t in TRACKS}, "page": links.env(e)}
+                for e in leaderboard_envs()]
 
     @app.get("/api/submissions")
-    def list_submissions(request: Request, env_id: str | None = None) -> dict[str, Any]:
+    def list_submissions(request: Request, env_id: str | None = None, track: str | None = None) -> dict[str, Any]:
         admin = optional_admin(request)
         if env_id is not None and env_id not in leaderboard_envs():
             raise HTTPException(404, f"no leaderboard for env {env_id!r}: expected one of {', '.join(leaderboard_envs())}")
+        if track is not None and track not in TRACKS:
+            raise HTTPException(422, f"track {track[:40]!r}: expected one of {', '.join(TRACKS)}")
         envs = [env_id] if env_id is not None else leaderboard_envs()
-        return {"entries": [public(e, admin) for env in envs for e in ranked(store, env)]}
+        tracks = [track] if track is not None else TRACKS
+        return {"entries": [public(e, admin) for env in envs for t in tracks for e in ranked(store, env, t)]}
 
     @app.get("/api/submissions/{submission_id}")
-    def get_submission(request: Request, submission_id: int, episodes: bool = False) -> dict[str, Any]:
+    def get_submission(request: Request, submission_id: str, episodes: bool = False) -> dict[str, Any]:
         admin = optional_admin(request)
+        submission_id = parse_id(submission_id)
         entry = store.entry(submission_id)
         if entry is None:
             raise HTTPException(404, f"no submission {submission_id}")
-        position = next(e["rank"] for e in ranked(store, entry["env_id"]) if e["id"] == submission_id)
+        position = next(e["rank"] for e in ranked(store, entry["env_id"], entry["track"]) if e["id"] == submission_id)
         submission = store.submission(submission_id)
         out = {**public(entry, admin), "rank": position, "summary": submission["summary"]}
         if episodes:
@@ -233,8 +274,9 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
         return out
 
     @app.delete("/api/submissions/{submission_id}")
-    def delete_submission(request: Request, submission_id: int) -> dict[str, Any]:
+    def delete_submission(request: Request, submission_id: str) -> dict[str, Any]:
         authenticate(request, admin=True)
+        submission_id = parse_id(submission_id)
         if not store.delete(submission_id):
             raise HTTPException(404, f"no submission {submission_id}")
         return {"deleted": submission_id}
@@ -251,11 +293,81 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
         return env_page(store, env_id, links)
 
     @app.get("/submissions/{submission_id}", response_class=HTMLResponse)
-    def transcripts(submission_id: int) -> str:
-        page = submission_page(store, submission_id, links)
+    def transcripts(submission_id: str) -> str:
+        page = submission_page(store, parse_id(submission_id), links)
         if page is None:
             raise HTTPException(404, f"no submission {submission_id}")
         return page
+
+    # online evaluation (leaderboard/online.py) -----------------------------------------------------
+    async def json_body(request: Request) -> Any:
+        body = await read_body(request)
+        try:
+            value = parse_json(body)
+        except ValueError as err:
+            raise HTTPException(400, f"malformed JSON: {err}") from None
+        try:
+            check_limits(value, "the request")
+        except SubmissionError as err:
+            raise HTTPException(422, str(err)) from None
+        return value
+
+    def online(call, *args):
+        try:
+            return call(*args)
+        except OnlineError as err:
+            raise HTTPException(err.status, str(err)) from None
+
+    @app.post("/api/runs", status_code=201)
+    async def open_run(request: Request) -> dict[str, Any]:
+        token = authenticate(request)
+        wait = submit_limiter.wait(token.name)  # a run becomes a submission; opening one may forfeit another
+        if wait > 0:
+            raise HTTPException(429, f"token {token.name!r} may open runs and submit {limits.submit_per_minute} times "
+                                     f"a minute; retry in {wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
+        body = await json_body(request)
+        if not isinstance(body, dict) or set(body) != {"env_id", "metadata"}:
+            raise HTTPException(422, "a run is opened with an object of exactly env_id and metadata")
+        env_id = body["env_id"]
+        if not isinstance(env_id, str) or env_id not in leaderboard_envs():
+            raise HTTPException(422, f"env_id {str(env_id)[:60]!r}: expected one of {', '.join(leaderboard_envs())}")
+        try:
+            check_metadata(body["metadata"])
+        except SubmissionError as err:
+            raise HTTPException(422, str(err)) from None
+        return await run_in_threadpool(online, runs.create, token.name, env_id, body["metadata"])
+
+    @app.get("/api/runs/{run_id}")
+    def run_state(request: Request, run_id: str) -> dict[str, Any]:
+        token = authenticate(request)
+        return online(runs.state, parse_id(run_id, "run"), token.name)
+
+    @app.post("/api/runs/{run_id}/start")
+    async def run_start(request: Request, run_id: str) -> dict[str, Any]:
+        token = authenticate(request)
+        rid = parse_id(run_id, "run")
+        body = await json_body(request)
+        if not isinstance(body, dict) or set(body) != {"episodes"}:
+            raise HTTPException(422, 'expected {"episodes": [index, ...]}')
+        return {"episodes": await run_in_threadpool(online, runs.start, rid, token.name, body["episodes"])}
+
+    @app.post("/api/runs/{run_id}/step")
+    async def run_step(request: Request, run_id: str) -> dict[str, Any]:
+        token = authenticate(request)
+        rid = parse_id(run_id, "run")
+        body = await json_body(request)
+        if not isinstance(body, dict) or set(body) != {"steps"}:
+            raise HTTPException(422, 'expected {"steps": [{"episode": i, "turn": t, "action": "..."}, ...]}')
+        answer = await run_in_threadpool(online, runs.step, rid, token.name, body["steps"])
+        if "finished" in answer:
+            answer["finished"]["url"] = links.submission(answer["finished"]["id"])
+        return answer
+
+    @app.post("/api/runs/{run_id}/finish")
+    async def run_finish(request: Request, run_id: str) -> dict[str, Any]:
+        token = authenticate(request)
+        answer = await run_in_threadpool(online, runs.finish, parse_id(run_id, "run"), token.name)
+        return {**answer, "url": links.submission(answer["id"])}
 
     @app.get("/healthz")
     def health() -> dict[str, Any]:

@@ -41,8 +41,12 @@ from typing import Any
 FORMAT, FORMAT_VERSION = "archer-gym/submission", 1
 SCHEMA_FILE = Path(__file__).parent / "submission.schema.json"
 REWARD_TOLERANCE = 1e-9  # rewards are recomputed by the same code; only float printing may differ
-# The leaderboard ranks every agent of an env on the same episodes: the test split, each secret at least once.
+# The leaderboard ranks every agent of an env on the same episodes: the test split, each secret once,
+# in the data file's order (no --episodes; the seed is then unused and must be the track's).
 LEADERBOARD_SPLIT = "test"
+TRACK_SEED = 0
+MAX_JSON_DEPTH = 8  # a harness result nests 4 deep (submission > episodes > record > actions); env_kwargs a few more
+MAX_ENV_KWARGS_BYTES = 4_096  # the free-form field; the others are typed by the schema
 
 
 class SubmissionError(ValueError):
@@ -89,10 +93,43 @@ def _validator():
     return jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
 
 
+def json_depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` containers (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((c, depth + 1) for c in (v.values() if isinstance(v, dict) else v))
+    return False
+
+
+def check_limits(value: Any, what: str = "the submission", max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Raise SubmissionError if ``value`` nests deeper than ``max_depth`` (deep JSON breaks the pages)."""
+    if json_depth_exceeds(value, max_depth):
+        raise SubmissionError(f"{what} nests deeper than {max_depth} levels of objects and arrays")
+
+
+def check_metadata(metadata: Any) -> None:
+    """The submitter's metadata against the schema's ``metadata`` part (an online run takes it alone)."""
+    import jsonschema
+
+    schema = _validator().schema["properties"]["metadata"]
+    error = next(iter(sorted(jsonschema.Draft202012Validator(schema).iter_errors(metadata),
+                             key=lambda e: list(e.absolute_path))), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise SubmissionError(f"metadata: at {where}: {error.message}")
+
+
 def check_schema(submission: Any) -> None:
-    """Raise SubmissionError naming the first schema violation (path in the object and the reason)."""
+    """Raise SubmissionError naming the first schema violation (path in the object and the reason),
+    or a submission nesting deeper than :data:`MAX_JSON_DEPTH` or whose ``env_kwargs`` is larger than
+    :data:`MAX_ENV_KWARGS_BYTES`."""
     if not isinstance(submission, dict):
         raise SubmissionError(f"a submission is a JSON object, got {type(submission).__name__}")
+    check_limits(submission)
     if submission.get("format") != FORMAT or submission.get("format_version") != FORMAT_VERSION:
         raise SubmissionError(f"format {submission.get('format')!r} version {submission.get('format_version')!r}: "
                               f"expected {FORMAT!r} version {FORMAT_VERSION}")
@@ -100,6 +137,9 @@ def check_schema(submission: Any) -> None:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise SubmissionError(f"schema: at {where}: {error.message}")
+    size = len(json.dumps(submission["summary"]["env_kwargs"], separators=(",", ":")))
+    if size > MAX_ENV_KWARGS_BYTES:
+        raise SubmissionError(f"summary: env_kwargs is {size:,} bytes of JSON; at most {MAX_ENV_KWARGS_BYTES:,}")
 
 
 def check_episode_list(submission: dict[str, Any]) -> list:
@@ -128,27 +168,32 @@ def check_episode_list(submission: dict[str, Any]) -> list:
 
 
 def check_track(submission: dict[str, Any]) -> None:
-    """The leaderboard's episode list: the test split with every secret at least once (a subset would
-    let a submitter pick the seed whose subset suits the agent)."""
-    from agents.evaluate import episode_secrets
-
+    """The leaderboard's episode list: the test split, each secret once in data order (evaluated without
+    ``--episodes``) and the track's seed. A subset, or a longer list whose repeats depend on the seed
+    or the count, would let a submitter search for the list that suits the agent."""
     s = submission["summary"]
     if s["split"] != LEADERBOARD_SPLIT:
         raise SubmissionError(f"summary: split {s['split']!r}: the leaderboard ranks results on the "
                               f"{LEADERBOARD_SPLIT!r} split")
-    size = len(episode_secrets(s["env_id"], s["split"]))
-    if s["episodes"] < size:
-        raise SubmissionError(f"summary: {s['episodes']} episodes cover part of the {size} {s['split']} secrets of "
-                              f"{s['env_id']}; the leaderboard needs each of them (evaluate without --episodes, "
-                              f"or with --episodes >= {size})")
+    if s["episodes_requested"] is not None or s["seed"] != TRACK_SEED:
+        raise SubmissionError(f"summary: episodes_requested {s['episodes_requested']} with seed {s['seed']}: the "
+                              f"leaderboard's list is every {s['split']} secret once in data order, with seed "
+                              f"{TRACK_SEED} (evaluate without --episodes and without --seed)")
+
+
+def normalised_action(action: str) -> str:
+    """An action as the envs read it: whitespace runs folded to one space, ends stripped (see
+    ``archer_envs.core.sanitize``), and case folded."""
+    return " ".join(str(action).split()).casefold()
 
 
 def fingerprint(submission: dict[str, Any]) -> str:
-    """SHA-256 of what was played: env, split, oracle settings and every episode's secret and actions.
-    Two submissions with one fingerprint are the same result, whatever their metadata say."""
+    """SHA-256 of what was played: env, split, oracle settings and every episode's secret and
+    normalised actions (:func:`normalised_action`). Two submissions with one fingerprint are the same
+    result, whatever their metadata say."""
     s = submission["summary"]
     played = [s["env_id"], s["split"], s.get("env_kwargs") or {},
-              [[r["secret"], r["actions"]] for r in submission["episodes"]]]
+              [[r["secret"], [normalised_action(a) for a in r["actions"]]] for r in submission["episodes"]]]
     return hashlib.sha256(json.dumps(played, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -163,10 +208,11 @@ def check_records(submission: dict[str, Any]) -> dict[str, float | None]:
         if not n == len(r["answers"]) == len(r["rewards"]) == r["turns"]:
             raise SubmissionError(f"episode {r['index']} ({r['secret']!r}): {n} actions, {len(r['answers'])} answers, "
                                   f"{len(r['rewards'])} rewards but turns = {r['turns']}")
-        if not math.isclose(sum(r["rewards"]), r["return"], abs_tol=1e-6):
+        if abs(float(sum(r["rewards"])) - r["return"]) > REWARD_TOLERANCE:
             raise SubmissionError(f"episode {r['index']} ({r['secret']!r}): return {r['return']} is not the sum of "
                                   f"its rewards ({sum(r['rewards'])})")
-    recomputed = summarize_records(records)
+    # ranked on returns recomputed from the rewards, never the claimed ones
+    recomputed = summarize_records([{**r, "return": float(sum(r["rewards"]))} for r in records])
     for key, value in recomputed.items():
         claimed = s.get(key)
         if value is None or claimed is None:
@@ -189,6 +235,18 @@ def replay_kwargs(summary: dict[str, Any]) -> dict[str, Any] | None:
     if matcher is not None and oracle_kwargs.get("matcher", "auto") == "auto":
         oracle_kwargs["matcher"] = matcher
     return {"oracle": "knowledge", "oracle_kwargs": oracle_kwargs} if oracle_kwargs else {}
+
+
+def oracle_setting(summary: dict[str, Any]) -> str:
+    """The non-default oracle settings a result was made with, as compact JSON ("" for the default
+    knowledge oracle with its default settings): shown beside the entry on every page."""
+    env_kwargs = summary.get("env_kwargs") or {}
+    setting = dict(env_kwargs)
+    if setting.get("oracle") == "knowledge":
+        del setting["oracle"]
+    if not setting.get("oracle_kwargs"):
+        setting.pop("oracle_kwargs", None)
+    return json.dumps(setting, sort_keys=True, separators=(",", ":")) if setting else ""
 
 
 def replay(submission: dict[str, Any], env_kwargs: dict[str, Any] | None = None) -> None:
@@ -260,5 +318,5 @@ def verify_schema_valid(submission: dict[str, Any], leaderboard: bool = True, st
 
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LEADERBOARD_SPLIT", "SubmissionError", "Verdict", "check_schema",
-           "check_track", "fingerprint", "load_submission", "make_submission", "replay", "replay_kwargs",
+           "check_limits", "check_metadata", "check_track", "fingerprint", "load_submission", "oracle_setting", "make_submission", "replay", "replay_kwargs",
            "verify_schema_valid", "verify_submission"]

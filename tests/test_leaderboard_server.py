@@ -265,15 +265,15 @@ def test_the_page_shows_a_new_result_in_its_rank(tmp_path, results, browser):
         answer = submit(srv.url, token, results["expert"])  # the best return of the three
         page = browser.new_page()
         page.goto(srv.url + PAGE)
-        rows = page.locator("#ranking tbody tr")
+        rows = page.locator("#ranking-offline tbody tr")
         assert rows.count() == 3
         ranks = [int(rows.nth(i).get_attribute("data-rank")) for i in range(3)]
-        agents = [rows.nth(i).locator("td.agent").inner_text() for i in range(3)]
+        agents = [rows.nth(i).locator("td.agent a").inner_text() for i in range(3)]
         assert ranks == [1, 2, 3] and agents[0] == "expert" == results["expert"]["metadata"]["agent_name"]
         returns = {n: results[n]["summary"]["mean_return"] for n in agents}
         assert returns[agents[1]] >= returns[agents[2]]
         assert answer["rank"] == 1
-        page.locator("#ranking tbody tr").first.locator("a.transcripts").click()
+        rows.first.locator("td.agent a").click()  # the agent's name leads to its transcripts
         page.wait_for_url(f"**/submissions/{answer['id']}")
         first = results["expert"]["episodes"][0]
         episode = page.locator("#episode-0")
@@ -296,7 +296,7 @@ def test_html_in_an_agent_name_is_shown_as_text(tmp_path, results, browser):
             assert page.evaluate("window.pwned") is None
             assert page.locator("img, b, script").count() == 0
         page.goto(srv.url + PAGE)
-        assert page.locator("td.agent a").count() == 0  # a javascript: code URL is not made a link
+        assert page.locator("td.code a").count() == 0  # a javascript: code URL is not made a link
         page.close()
 
 
@@ -330,6 +330,7 @@ def test_cli_tokens_submit_and_export(tmp_path, results):
     md = runner.invoke(cli, ["leaderboard", "export", "--db", db, "--format", "md", "--env", ENV])
     mean = sub["summary"]["mean_return"]
     assert md.exit_code == 0 and f"| 1 | a\\|b \\*c\\* | verified | {mean:+.2f}".replace("-", "−") in md.output
+    assert md.output.index("Online evaluation") < md.output.index("Self-reported, replay-checked") < md.output.index("| 1 |")
     site = runner.invoke(cli, ["leaderboard", "export", "--db", db, "--format", "html", "--out", str(tmp_path / "site")])
     assert site.exit_code == 0 and "a|b *c*" in (tmp_path / "site" / "TwentyQuestions-v0.html").read_text()
     assert 'href="submission-1.html"' in (tmp_path / "site" / "TwentyQuestions-v0.html").read_text()

@@ -25,11 +25,12 @@ def resummarize(sub):
 
 @pytest.fixture(scope="module")
 def submissions(tmp_path_factory):
-    """An expert (all wins) and a noisy-player (wins, losses, turn-limit cut-offs) submission."""
+    """An expert (all wins) and a noisy-player (wins, losses, turn-limit cut-offs) submission, on the
+    leaderboard's list (the test split, each secret once)."""
     out = {}
     for policy in ("expert", "noisy"):
         folder = tmp_path_factory.mktemp(policy)
-        evaluate(make_agent(policy, ENV, seed=0), ENV, split="test", episodes=40, seed=3, out_dir=folder)
+        evaluate(make_agent(policy, ENV, seed=0), ENV, split="test", out_dir=folder)
         out[policy] = make_submission(folder, {**META, "agent_name": policy})
     return out
 
@@ -37,7 +38,7 @@ def submissions(tmp_path_factory):
 def test_honest_submissions_verify_by_replay(submissions):
     for sub in submissions.values():
         verdict = verify_submission(copy.deepcopy(sub))
-        assert verdict.status == "verified" and verdict.episodes == 40
+        assert verdict.status == "verified" and verdict.episodes == 31
         assert verdict.mean_return == pytest.approx(sub["summary"]["mean_return"])
     noisy = submissions["noisy"]["episodes"]
     assert any(r["success"] for r in noisy) and any(not r["success"] for r in noisy)  # both kinds replayed
@@ -83,14 +84,15 @@ def test_claimed_success_and_turns_after_the_end_are_rejected(submissions):
 def test_the_episode_list_must_be_the_harness_list(submissions):
     sub = copy.deepcopy(submissions["expert"])
     del sub["episodes"][-1]
-    with pytest.raises(SubmissionError, match="episodes_requested is 40 but there are 39 records"):
+    with pytest.raises(SubmissionError, match="expected 31 episodes for this episode list, the summary says 31 and "
+                                              "there are 30 records"):
         verify_submission(sub)
     sub = copy.deepcopy(submissions["expert"])
     sub["episodes"][3]["secret"], sub["episodes"][4]["secret"] = sub["episodes"][4]["secret"], sub["episodes"][3]["secret"]
     with pytest.raises(SubmissionError, match="episode 3: expected index 3 with secret"):
         verify_submission(sub)
     sub = copy.deepcopy(submissions["expert"])
-    sub["summary"]["seed"] = 4  # another shuffle than the one the fingerprint is of
+    sub["summary"]["episodes_requested"], sub["summary"]["seed"] = 31, 4  # another list than the fingerprint's
     with pytest.raises(SubmissionError, match="episode_list_sha256"):
         verify_submission(sub)
 
@@ -173,9 +175,11 @@ def test_cli_packs_and_verifies_and_exits_1_on_a_rejection(tmp_path):
 
 
 def test_the_leaderboard_needs_the_whole_test_split(tmp_path):
-    for split, episodes, why in (("train", None, "split 'train'"), ("test", 10, "10 episodes cover part of the 31")):
+    for split, episodes, seed, why in (("train", None, 0, "split 'train'"),
+                                       ("test", 10, 0, "episodes_requested 10 with seed 0"),
+                                       ("test", 40, 7, "episodes_requested 40 with seed 7")):  # a searched seed
         folder = tmp_path / f"{split}-{episodes}"
-        evaluate(make_agent("expert", ENV), ENV, split=split, episodes=episodes, seed=0, out_dir=folder)
+        evaluate(make_agent("expert", ENV), ENV, split=split, episodes=episodes, seed=seed, out_dir=folder)
         sub = make_submission(folder, META)
         with pytest.raises(SubmissionError, match=why):
             verify_submission(sub)
@@ -200,7 +204,7 @@ def test_results_made_with_the_lexical_matcher_replay_with_it(tmp_path):
 def test_an_absurd_episode_count_is_refused_before_any_list_is_built(submissions):
     sub = copy.deepcopy(submissions["expert"])
     sub["summary"]["episodes_requested"] = 10**12  # deriving that list would exhaust memory
-    with pytest.raises(SubmissionError, match="episodes_requested is 1000000000000 but there are 40 records"):
+    with pytest.raises(SubmissionError, match="episodes_requested is 1000000000000 but there are 31 records"):
         verify_submission(sub)
 
 

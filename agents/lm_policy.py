@@ -398,7 +398,11 @@ class LMPolicy(torch.nn.Module):
                 attention_mask=attention_mask,
                 max_new_tokens=self.max_new_tokens,
                 eos_token_id=stop_ids,
-                pad_token_id=self.tokenizer.pad_token_id,
+                # Rows that have stopped are filled with this id (never read: the action ends at its stop
+                # token). Not the pad id: generate drops an all-ones attention mask (no left padding), and a
+                # pad id fed without a mask makes transformers warn "We strongly recommend passing in an
+                # `attention_mask`" on every run.
+                pad_token_id=stop_ids[0],
                 repetition_penalty=1.0,
                 no_repeat_ngram_size=0,
                 **options,

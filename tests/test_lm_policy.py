@@ -338,3 +338,31 @@ def test_act_plays_twenty_questions(base_policy):
     results = play_episodes(base_policy, "archer/TwentyQuestions-v0", secrets, batch_size=2, max_turns=3)
     assert [r.secret for r in results] == secrets
     assert all(1 <= r.turns <= 3 and len(r.answers) == r.turns for r in results)
+
+
+def test_generation_never_feeds_the_pad_id_without_an_attention_mask(policy, phrasings):
+    # transformers drops an all-ones mask (prompts of equal length) and warns "We strongly recommend passing
+    # in an `attention_mask`" when a step's input holds the pad id: the filler of rows that have stopped.
+    fed = []
+
+    def record(module, args, kwargs):
+        ids = args[0] if args else kwargs.get("input_ids")
+        fed.append((ids.clone(), kwargs.get("attention_mask")))
+
+    def likelier_newline(module, args, logits):  # rows then stop after a few tokens, at different steps
+        logits[..., policy.newline_id] += 4.0
+        return logits
+
+    handle = policy.model.transformer.register_forward_pre_hook(record, with_kwargs=True)
+    boost = policy.model.lm_head.register_forward_hook(likelier_newline)
+    try:
+        torch.manual_seed(0)
+        before = policy.tokens_generated
+        policy.generate([transcript(phrasings[:2])] * 16, temperature=1.0)
+    finally:
+        handle.remove()
+        boost.remove()
+    assert len(fed) == policy.max_new_tokens  # the batch ran to the end ...
+    assert policy.tokens_generated - before < 16 * policy.max_new_tokens  # ... after some rows had stopped
+    pad = policy.tokenizer.pad_token_id
+    assert all(mask is not None or pad not in ids for ids, mask in fed[1:])

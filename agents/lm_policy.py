@@ -33,6 +33,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -48,6 +49,52 @@ WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_mo
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "vocab.txt", "tokenizer.model",
                    "spiece.model")
 _EXPECTED_FILES = "config.json, model.safetensors and tokenizer files, as LMPolicy.save_pretrained writes them"
+
+
+# transformers' per-call progress bars of a weights load or save: noise for our small, local models.
+_WEIGHT_BARS = ("Loading weights", "Writing model shards")
+
+
+class _NoBar:
+    """What a hidden progress bar returns: an iterable wrapper that accepts tqdm's calls and does nothing."""
+
+    def __init__(self, iterable=None, *args, **kwargs) -> None:
+        self.iterable = iterable
+
+    def __iter__(self):
+        return iter(self.iterable)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+@contextmanager
+def quiet_weight_bars():
+    """Hide transformers' "Loading weights" / "Writing model shards" bars of the loads and saves inside
+    (other bars, such as downloads, and every bar outside are left alone)."""
+    from transformers.utils import logging as hf_logging
+
+    set_hook = getattr(hf_logging, "set_tqdm_hook", None)
+    if set_hook is None:  # an older transformers without the hook
+        yield
+        return
+
+    def hook(factory, args, kwargs):
+        if kwargs.get("desc") in _WEIGHT_BARS:
+            return _NoBar(*args, **kwargs)
+        return previous(factory, args, kwargs) if previous is not None else factory(*args, **kwargs)
+
+    previous = set_hook(hook)
+    try:
+        yield
+    finally:
+        set_hook(previous)
 
 
 def check_model_files(path: str | os.PathLike) -> None:
@@ -276,7 +323,8 @@ class LMPolicy(torch.nn.Module):
         settings.update({k: kwargs.pop(k) for k in _SETTINGS if k in kwargs})
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+            with quiet_weight_bars():
+                model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             where = "checkpoint directory" if is_local else "model (hub name; its files must be cached or downloadable)"
             raise ValueError(f"could not load an LM policy from {where} {path!r}: {type(err).__name__}: {err}") from err
@@ -292,7 +340,8 @@ class LMPolicy(torch.nn.Module):
         os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent)
         try:
-            self.model.save_pretrained(tmp)
+            with quiet_weight_bars():
+                self.model.save_pretrained(tmp)
             self.tokenizer.save_pretrained(tmp)
             settings = {
                 "max_new_tokens": self.max_new_tokens,

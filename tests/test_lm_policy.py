@@ -366,3 +366,15 @@ def test_generation_never_feeds_the_pad_id_without_an_attention_mask(policy, phr
     assert policy.tokens_generated - before < 16 * policy.max_new_tokens  # ... after some rows had stopped
     pad = policy.tokenizer.pad_token_id
     assert all(mask is not None or pad not in ids for ids, mask in fed[1:])
+
+
+def test_saving_and_loading_print_no_weight_progress_bars(policy, tmp_path, capfd):
+    from transformers.utils import logging as hf_logging
+
+    policy.save_pretrained(tmp_path / "p")
+    LMPolicy.from_pretrained(tmp_path / "p")
+    err = capfd.readouterr().err
+    assert "Loading weights" not in err and "Writing model shards" not in err
+    # Bars outside our loads and saves are left as they were.
+    list(hf_logging.tqdm(range(3), desc="Loading weights"))
+    assert "Loading weights" in capfd.readouterr().err or not hf_logging.is_progress_bar_enabled()

@@ -131,20 +131,58 @@ def play(env_id, secret, split, seed, oracle, oracle_options) -> None:
             options[option] = int(secret) if option in ("case", "goal") and secret.isdigit() else secret
         obs, info = env.reset(seed=seed, options=options or None)
     question_game = hasattr(env.unwrapped, "game")
-    click.echo(f"{env_id}: ask away." if question_game else obs.rstrip("\n"))
-    total = 0.0
-    while True:
-        line = click.prompt(f"[{info.get('turn', info.get('moves', 0)) + 1}] you", default="", show_default=False, err=True)
-        obs, reward, terminated, truncated, info = env.step(line)
-        total += reward
-        reply = info.get("answer", info.get("response"))
-        click.echo(f"    {reply}" if reply is not None else obs)
-        if terminated or truncated:
-            break
-    outcome = "solved" if info.get("success") else "over"
-    label = next((k for k in (option, "culprit") if k and k in info), None)
-    click.echo(f"{outcome}: " + (f"the {label} was {info[label]!r}; " if label else "") + f"return {total:g}")
+    click.echo(f"{env_id}: ask away ({PLAY_COMMANDS})." if question_game else obs.rstrip("\n"))
+    if not question_game:
+        click.echo(f"({PLAY_COMMANDS})")
+    total, outcome = 0.0, "stopped"
+    try:
+        while True:
+            click.echo(f"[{info.get('turn', info.get('moves', 0)) + 1}] you: ", nl=False, err=True)
+            try:
+                line = input()
+            except EOFError:  # end of input: the game stops as after `quit`
+                click.echo(err=True)
+                break
+            if line.strip().lower() == "quit":
+                break
+            if line.strip().lower() == "help":
+                click.echo(PLAY_HELP + ("" if question_game else "\n" + obs.rstrip("\n")))
+                continue
+            obs, reward, terminated, truncated, info = env.step(line)
+            total += reward
+            reply = info.get("answer", info.get("response"))
+            click.echo(f"    {reply}" if reply is not None else obs)
+            if terminated or truncated:
+                outcome = "solved" if info.get("success") else "over"
+                break
+    except KeyboardInterrupt:  # Ctrl-C: show the secret, then stop as an interrupted command does
+        click.echo(err=True)
+        click.echo(_play_ending("interrupted", env, total))
+        env.close()
+        sys.exit(130)
+    click.echo(_play_ending(outcome, env, total))
     env.close()
+
+
+PLAY_COMMANDS = "`help`: how to play, `quit`: give up and see the secret; neither costs a turn"
+PLAY_HELP = ("Type a question, a guess or a command and press Enter: each line is one turn.\n"
+             "  help   show this (no turn)\n"
+             "  quit   give up and see the secret (no turn); so do end of input (Ctrl-D) and Ctrl-C")
+
+
+def _play_ending(outcome: str, env, total: float) -> str:
+    """The last line of ``archer play``: how the game ended, its secret (when the env has one) and the return."""
+    inner = env.unwrapped
+    episode, case, goal = getattr(inner, "episode", None), getattr(inner, "case", None), getattr(inner, "goal", None)
+    if episode is not None:
+        secret = f"the {inner.game.secret_option} was {episode.secret!r}; "
+    elif case is not None:
+        secret = f"the culprit was {case.culprit!r}; "
+    elif goal is not None:
+        secret = f"the product was {goal.name!r}; "
+    else:
+        secret = ""
+    return f"{outcome}: {secret}return {total:g}"
 
 
 @main.command()

@@ -92,3 +92,32 @@ def test_an_unknown_env_names_the_option_the_id_and_the_registered_ones(args, hi
     line = error_line(args)
     assert line.startswith(f"Error: Invalid value for {hint}: unknown env 'archer/TwentyQuestion-v0' "
                            "(did you mean archer/TwentyQuestions-v0?): the registered envs are archer/TwentyQuestions-v0, ")
+
+
+# --- archer play: help and quit cost no turn; end of input and Ctrl-C reveal the secret ------------------
+def play(input_text: str, *args: str):
+    return CliRunner().invoke(main, ["play", "archer/TwentyQuestions-v0", "--word", "cat", *args], input=input_text)
+
+
+def test_play_help_and_quit_cost_no_turn_and_quit_reveals_the_secret():
+    result = play("help\nIs it alive?\nquit\n")
+    assert result.exit_code == 0, result.output
+    assert "quit   give up and see the secret" in result.output
+    assert result.output.count("    Yes.") == 1  # help was not sent to the oracle as a question
+    assert result.output.rstrip().endswith("stopped: the word was 'Cat'; return -1")  # one turn: the question
+
+
+def test_play_ends_cleanly_at_the_end_of_input_and_reveals_the_secret():
+    result = play("Is it alive?\n")
+    assert result.exit_code == 0 and "Aborted" not in result.output
+    assert result.output.rstrip().endswith("stopped: the word was 'Cat'; return -1")
+
+
+def test_play_reveals_the_secret_on_ctrl_c(monkeypatch):
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("builtins.input", interrupted)
+    result = play("")
+    assert result.exit_code == 130 and "Aborted" not in result.output
+    assert result.output.rstrip().endswith("interrupted: the word was 'Cat'; return 0")

@@ -378,3 +378,12 @@ def test_saving_and_loading_print_no_weight_progress_bars(policy, tmp_path, capf
     # Bars outside our loads and saves are left as they were.
     list(hf_logging.tqdm(range(3), desc="Loading weights"))
     assert "Loading weights" in capfd.readouterr().err or not hf_logging.is_progress_bar_enabled()
+
+
+def test_a_saved_policy_directory_gets_the_permissions_the_umask_gives_any_directory(policy, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        policy.save_pretrained(tmp_path / "p")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "p").stat().st_mode & 0o777 == 0o755

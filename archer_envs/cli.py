@@ -364,7 +364,7 @@ def train_bc_command(dataset, out, top_fraction, epochs, batch_size, lr, seed, i
     cfg = BCConfig(dataset, out, top_fraction=top_fraction, epochs=epochs, batch_size=batch_size, lr=lr,
                    seed=seed, init=init, n_layer=n_layer, n_embd=n_embd)
     try:
-        with MetricLogger(Path(out).with_name(Path(out).name + "-logs"), console=True) as logger:
+        with MetricLogger(Path(out) / "logs", console=True) as logger:  # kept by the checkpoint saves
             result = train_bc(cfg, progress=True, log=logger.log)
     except (ValueError, FileNotFoundError) as err:
         raise click.UsageError(str(err)) from err

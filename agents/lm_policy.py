@@ -413,6 +413,11 @@ class LMPolicy(torch.nn.Module):
             self._stop_ids = list(dict.fromkeys(ids))
         return self._stop_ids
 
+    def _unsampled_ids(self, stop_ids: list[int]) -> list[int] | None:
+        """The pad id, unless it doubles as a stop id (GPT-2's pad is its EOS)."""
+        pad = self.tokenizer.pad_token_id
+        return [pad] if pad is not None and pad not in stop_ids else None
+
     def _left_pad(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         length = max(map(len, seqs))
         pad = self.tokenizer.pad_token_id
@@ -450,11 +455,12 @@ class LMPolicy(torch.nn.Module):
                 attention_mask=attention_mask,
                 max_new_tokens=self.max_new_tokens,
                 eos_token_id=stop_ids,
-                # Rows that have stopped are filled with this id (never read: the action ends at its stop
-                # token). Not the pad id: generate drops an all-ones attention mask (no left padding), and a
-                # pad id fed without a mask makes transformers warn "We strongly recommend passing in an
-                # `attention_mask`" on every run.
+                # generate drops an all-ones attention mask (no left padding), and then warns "We strongly
+                # recommend passing in an `attention_mask`" whenever a step's input holds the pad id. The pad
+                # id is never fed: rows that have stopped are filled with a stop id (never read: the action
+                # ends at its stop token), and the pad token, which is not text, is never sampled.
                 pad_token_id=stop_ids[0],
+                suppress_tokens=self._unsampled_ids(stop_ids),
                 repetition_penalty=1.0,
                 no_repeat_ngram_size=0,
                 **options,

@@ -342,7 +342,8 @@ def test_act_plays_twenty_questions(base_policy):
 
 def test_generation_never_feeds_the_pad_id_without_an_attention_mask(policy, phrasings):
     # transformers drops an all-ones mask (prompts of equal length) and warns "We strongly recommend passing
-    # in an `attention_mask`" when a step's input holds the pad id: the filler of rows that have stopped.
+    # in an `attention_mask`" when a step's input holds the pad id: the filler of rows that have stopped, or a
+    # sampled pad token.
     fed = []
 
     def record(module, args, kwargs):
@@ -351,6 +352,7 @@ def test_generation_never_feeds_the_pad_id_without_an_attention_mask(policy, phr
 
     def likelier_newline(module, args, logits):  # rows then stop after a few tokens, at different steps
         logits[..., policy.newline_id] += 4.0
+        logits[..., policy.tokenizer.pad_token_id] += 4.0  # and the pad token would often be sampled
         return logits
 
     handle = policy.model.transformer.register_forward_pre_hook(record, with_kwargs=True)

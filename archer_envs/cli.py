@@ -247,7 +247,7 @@ def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size,
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--agent") from err
     try:
-        with _usage_errors():
+        with _usage_errors(OSError, ImportError):  # e.g. an env's missing game file or optional package
             result = evaluate(agent, env_id, split=split, episodes=episodes, seed=seed, out_dir=out_dir,
                               batch_size=batch_size, progress=True, **_oracle_kwargs(oracle, oracle_options))
     finally:
@@ -326,7 +326,7 @@ def data_generate(env_id, policy, episodes, out_path, split, seed, batch_size, o
     _check_env_id(env_id)
     from agents.data import generate_dataset
 
-    with _usage_errors():
+    with _usage_errors(OSError, ImportError):
         trajectories = generate_dataset(env_id, policy=policy, episodes=episodes, out=out_path, split=split,
                                         seed=seed, batch_size=batch_size, **_oracle_kwargs(oracle, oracle_options))
     n = len(trajectories)

@@ -48,6 +48,8 @@ def make_agent(spec: str, env_id: str, seed: int = 0):
         agent.temperature = 0.0  # greedy for evaluation, as the paper evaluates
         description = f"LMPolicy checkpoint {os.path.abspath(spec)}"
     else:
+        if os.path.exists(spec):
+            raise ValueError(f"agent {spec!r} is a file, not a checkpoint directory: expected {ACCEPTED_FORMS}")
         hint = " (no such directory)" if os.sep in spec or spec.startswith(".") else ""
         raise ValueError(f"unknown agent {spec!r}{hint}: expected {ACCEPTED_FORMS}")
     if getattr(agent, "name", None) is None:

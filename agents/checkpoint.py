@@ -5,6 +5,8 @@ a half-written checkpoint.
     <dir>/policy/            LMPolicy.save_pretrained (model, tokenizer, policy settings)
     <dir>/config.json        the run's configuration (a dataclass as a dict)
     <dir>/training_state.pt  optimizer state, step/epoch counters, RNG states (torch.save)
+
+Anything else in ``<dir>`` (``archer train bc`` keeps its ``logs/`` there) is carried into each new save.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ def save_checkpoint(path: str | os.PathLike, policy, config: dict[str, Any], sta
     (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, default=str))
     torch.save(state, tmp / STATE_FILE)
     old = path.with_name(f".{path.name}.old-{os.getpid()}")
+    if path.is_dir():  # what the checkpoint does not write itself (a run's logs/) moves into the new one
+        for entry in path.iterdir():
+            if entry.name not in (POLICY_DIR, CONFIG_FILE, STATE_FILE):
+                os.replace(entry, tmp / entry.name)
     if path.exists():
         os.replace(path, old)
     os.replace(tmp, path)

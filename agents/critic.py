@@ -130,8 +130,11 @@ class TextEncoder(nn.Module):
         from transformers import AutoModel, AutoTokenizer
 
         try:
+            from agents.lm_policy import quiet_weight_bars
+
             tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-            model = AutoModel.from_pretrained(name_or_path)
+            with quiet_weight_bars():
+                model = AutoModel.from_pretrained(name_or_path)
         except (OSError, ValueError) as err:
             raise ValueError(
                 f"critic_model={name_or_path!r} could not be loaded (a hub name needs its files cached or "

@@ -141,14 +141,25 @@ def _version() -> str:
         return __version__
 
 
+def umask_mode(directory: bool = False) -> int:
+    """The permissions the user's umask gives a new file (or directory): what ``open()`` would give.
+    Temporary files (``tempfile.mkstemp``: 0600, ``mkdtemp``: 0700) are set to this before they are
+    renamed into place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
+
+
 def write_atomic(path: str | os.PathLike, lines: Iterable[str]) -> Path:
     """Write ``lines`` to a temporary file next to ``path``, then ``os.replace`` it into place, so
-    readers never see a half-written file (the temporary file is removed on error)."""
+    readers never see a half-written file (the temporary file is removed on error). The file gets the
+    permissions of any other new file (:func:`umask_mode`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            os.fchmod(f.fileno(), umask_mode())
             for line in lines:
                 f.write(line)
             f.flush()

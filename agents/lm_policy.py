@@ -33,6 +33,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -48,6 +49,52 @@ WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_mo
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.json", "vocab.txt", "tokenizer.model",
                    "spiece.model")
 _EXPECTED_FILES = "config.json, model.safetensors and tokenizer files, as LMPolicy.save_pretrained writes them"
+
+
+# transformers' per-call progress bars of a weights load or save: noise for our small, local models.
+_WEIGHT_BARS = ("Loading weights", "Writing model shards")
+
+
+class _NoBar:
+    """What a hidden progress bar returns: an iterable wrapper that accepts tqdm's calls and does nothing."""
+
+    def __init__(self, iterable=None, *args, **kwargs) -> None:
+        self.iterable = iterable
+
+    def __iter__(self):
+        return iter(self.iterable)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+@contextmanager
+def quiet_weight_bars():
+    """Hide transformers' "Loading weights" / "Writing model shards" bars of the loads and saves inside
+    (other bars, such as downloads, and every bar outside are left alone)."""
+    from transformers.utils import logging as hf_logging
+
+    set_hook = getattr(hf_logging, "set_tqdm_hook", None)
+    if set_hook is None:  # an older transformers without the hook
+        yield
+        return
+
+    def hook(factory, args, kwargs):
+        if kwargs.get("desc") in _WEIGHT_BARS:
+            return _NoBar(*args, **kwargs)
+        return previous(factory, args, kwargs) if previous is not None else factory(*args, **kwargs)
+
+    previous = set_hook(hook)
+    try:
+        yield
+    finally:
+        set_hook(previous)
 
 
 def check_model_files(path: str | os.PathLike) -> None:
@@ -276,7 +323,8 @@ class LMPolicy(torch.nn.Module):
         settings.update({k: kwargs.pop(k) for k in _SETTINGS if k in kwargs})
         try:
             tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+            with quiet_weight_bars():
+                model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             where = "checkpoint directory" if is_local else "model (hub name; its files must be cached or downloadable)"
             raise ValueError(f"could not load an LM policy from {where} {path!r}: {type(err).__name__}: {err}") from err
@@ -292,7 +340,11 @@ class LMPolicy(torch.nn.Module):
         os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent)
         try:
-            self.model.save_pretrained(tmp)
+            from agents.evaluate import umask_mode
+
+            os.chmod(tmp, umask_mode(directory=True))  # mkdtemp's 0700 would outlive the rename
+            with quiet_weight_bars():
+                self.model.save_pretrained(tmp)
             self.tokenizer.save_pretrained(tmp)
             settings = {
                 "max_new_tokens": self.max_new_tokens,
@@ -361,6 +413,11 @@ class LMPolicy(torch.nn.Module):
             self._stop_ids = list(dict.fromkeys(ids))
         return self._stop_ids
 
+    def _unsampled_ids(self, stop_ids: list[int]) -> list[int] | None:
+        """The pad id, unless it doubles as a stop id (GPT-2's pad is its EOS)."""
+        pad = self.tokenizer.pad_token_id
+        return [pad] if pad is not None and pad not in stop_ids else None
+
     def _left_pad(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         length = max(map(len, seqs))
         pad = self.tokenizer.pad_token_id
@@ -398,7 +455,12 @@ class LMPolicy(torch.nn.Module):
                 attention_mask=attention_mask,
                 max_new_tokens=self.max_new_tokens,
                 eos_token_id=stop_ids,
-                pad_token_id=self.tokenizer.pad_token_id,
+                # generate drops an all-ones attention mask (no left padding), and then warns "We strongly
+                # recommend passing in an `attention_mask`" whenever a step's input holds the pad id. The pad
+                # id is never fed: rows that have stopped are filled with a stop id (never read: the action
+                # ends at its stop token), and the pad token, which is not text, is never sampled.
+                pad_token_id=stop_ids[0],
+                suppress_tokens=self._unsampled_ids(stop_ids),
                 repetition_penalty=1.0,
                 no_repeat_ngram_size=0,
                 **options,

@@ -45,29 +45,32 @@ def _short(value: Any) -> str:
 class MetricLogger:
     def __init__(self, out_dir: str | os.PathLike, use_tensorboard: bool = False, console: bool = True) -> None:
         self.out_dir = os.fspath(out_dir)
-        os.makedirs(self.out_dir, exist_ok=True)
         self.jsonl_path = os.path.join(self.out_dir, "metrics.jsonl")
         self.csv_path = os.path.join(self.out_dir, "metrics.csv")
         self.console = console
         self._start = time.time()
-        self._jsonl = open(self.jsonl_path, "a", encoding="utf-8")
+        self._jsonl = self._csv_file = None  # opened at the first record: a run that fails first leaves no folder
         self._columns: list[str] | None = None
-        if os.path.exists(self.csv_path) and os.path.getsize(self.csv_path) > 0:
-            with open(self.csv_path, newline="", encoding="utf-8") as f:
-                self._columns = next(csv.reader(f), None)
-        self._csv_file = open(self.csv_path, "a", newline="", encoding="utf-8")
         self._csv: csv.DictWriter | None = None
-        if self._columns:
-            self._csv = csv.DictWriter(self._csv_file, fieldnames=self._columns, extrasaction="ignore")
         self._warned: set[str] = set()
         self.writer = None
-        if use_tensorboard:
+        if use_tensorboard:  # (TensorBoard's writer makes the folder at once)
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError as e:  # torch without the tensorboard package
                 warnings.warn(f"TensorBoard logging disabled ({e}); pip install tensorboard to enable it")
             else:
                 self.writer = SummaryWriter(log_dir=self.out_dir)
+
+    def _open(self) -> None:
+        os.makedirs(self.out_dir, exist_ok=True)
+        self._jsonl = open(self.jsonl_path, "a", encoding="utf-8")
+        if os.path.exists(self.csv_path) and os.path.getsize(self.csv_path) > 0:
+            with open(self.csv_path, newline="", encoding="utf-8") as f:
+                self._columns = next(csv.reader(f), None)
+        self._csv_file = open(self.csv_path, "a", newline="", encoding="utf-8")
+        if self._columns:
+            self._csv = csv.DictWriter(self._csv_file, fieldnames=self._columns, extrasaction="ignore")
 
     def log(self, step: int, /, **metrics: Any) -> dict[str, Any]:
         """Record ``metrics`` at ``step`` (an int, e.g. the iteration or env steps). Returns the record."""
@@ -79,6 +82,8 @@ class MetricLogger:
             if reserved in metrics:
                 raise ValueError(f"{reserved!r} is written by the logger; rename the metric {reserved}={metrics[reserved]!r}")
         record = {"step": step, "time": round(time.time() - self._start, 3), **{k: _plain(v) for k, v in metrics.items()}}
+        if self._jsonl is None:
+            self._open()
         self._jsonl.write(json.dumps(record, default=str) + "\n")
         self._jsonl.flush()
 
@@ -103,7 +108,7 @@ class MetricLogger:
 
     def close(self) -> None:
         for f in (self._jsonl, self._csv_file):
-            if not f.closed:
+            if f is not None and not f.closed:
                 f.close()
         if self.writer is not None:
             self.writer.close()

@@ -24,7 +24,8 @@ import time
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Protocol
+import types
+from typing import Any, Callable, Protocol, Union, get_args, get_origin, get_type_hints
 
 import numpy as np
 import torch
@@ -164,7 +165,32 @@ def build_config(cls: type, presets: dict[str, dict[str, Any]], env_overrides: d
     unknown = sorted(set(values) - known)
     if unknown:
         raise ValueError(f"unknown {cls.__name__} field(s): {', '.join(unknown)} (see {cls.__module__}.{cls.__name__})")
-    return cls(**values)
+    hints = get_type_hints(cls)
+    return cls(**{k: typed_field_value(cls.__name__, k, v, hints[k]) for k, v in values.items()})
+
+
+def typed_field_value(owner: str, name: str, value: Any, hint: Any) -> Any:
+    """``value`` as config field ``name`` of type ``hint`` takes it (an int where a float is expected
+    becomes a float); a value of another type (``critic_steps="abc"``) raises ValueError naming the field,
+    the value and the expected type. Types other than bool, int, float, str, dict, list and their
+    ``| None`` are passed through."""
+    allowed = get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
+    allowed = tuple(get_origin(t) or t for t in allowed)
+    if value is None and type(None) in allowed:
+        return None
+    if isinstance(value, bool):  # a bool is an int to Python, never to a config
+        if bool in allowed:
+            return value
+    elif float in allowed and isinstance(value, (int, float)):
+        return float(value)
+    elif int in allowed and isinstance(value, int):
+        return value
+    elif any(t in allowed and isinstance(value, t) for t in (str, dict, list)):
+        return value
+    if not set(allowed) <= {bool, int, float, str, dict, list, type(None)}:
+        return value
+    expected = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
+    raise ValueError(f"invalid {owner} field {name}={value!r}: expected {expected}, got {type(value).__name__}")
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:

@@ -10,8 +10,10 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -35,11 +37,46 @@ def _oracle_kwargs(oracle: str, oracle_options: tuple[str, ...]) -> dict:
     return {"oracle": oracle, "oracle_kwargs": _parse_options(oracle_options) or None}
 
 
+@contextmanager
+def _usage_errors(*errors: type[Exception], hint: str | None = None, oracle_hint: str = "--oracle-option"):
+    """Turn the errors a bad option value raises deep inside a command (ValueError and ``errors``) into
+    a one-line click usage error (exit status 2, no traceback): naming ``hint`` when given, and
+    ``oracle_hint`` for an oracle option the backend does not take."""
+    from archer_envs.oracles import OracleOptionError
+
+    try:
+        yield
+    except OracleOptionError as err:
+        raise click.BadParameter(str(err), param_hint=oracle_hint) from err
+    except (ValueError, *errors) as err:
+        raise (click.BadParameter(str(err), param_hint=hint) if hint else click.UsageError(str(err))) from err
+
+
+@contextmanager
+def _needs_extra(extra: str, *modules: str):
+    """A usage error naming the pip extra to install when one of its ``modules`` is missing."""
+    try:
+        yield
+    except ModuleNotFoundError as err:
+        if err.name is None or err.name.split(".")[0] not in modules:
+            raise
+        command = click.get_current_context().command_path
+        raise click.UsageError(f"`{command}` needs the optional package {err.name!r}: "
+                               f"pip install 'archer-gym[{extra}]'") from err
+
+
 def _check_env_id(env_id: str) -> None:
+    """A usage error naming the option (``ENV_ID`` or ``--env``), the unknown id and the registered ones."""
     from archer_envs import ENVS
 
     if env_id not in ENVS:
-        raise click.BadParameter(f"unknown env {env_id!r}: expected one of {', '.join(ENVS)}", param_hint="ENV_ID")
+        close = difflib.get_close_matches(env_id, list(ENVS), n=1, cutoff=0.8)
+        ctx = click.get_current_context(silent=True)
+        param = next((p for p in ctx.command.params if p.name == "env_id"), None) if ctx else None
+        raise click.BadParameter(
+            f"unknown env {env_id!r}" + (f" (did you mean {close[0]}?)" if close else "")
+            + f": the registered envs are {', '.join(ENVS)} (see `archer envs`)", ctx=ctx, param=param,
+            param_hint=None if param else "ENV_ID")
 
 
 oracle_option = click.option(
@@ -84,7 +121,7 @@ def play(env_id, secret, split, seed, oracle, oracle_options) -> None:
 
     _check_env_id(env_id)
     kwargs = {"render_mode": "ansi", **_oracle_kwargs(oracle, oracle_options)}
-    try:
+    with _usage_errors(OSError, ImportError):
         env = gym.make(env_id, **kwargs)
         option = secret_option(env) if hasattr(env.unwrapped, "game") or hasattr(env.unwrapped, "secret_option") else None
         options = {"split": split} if option else {}
@@ -93,32 +130,68 @@ def play(env_id, secret, split, seed, oracle, oracle_options) -> None:
                 raise ValueError(f"{env_id} has no secret to force")
             options[option] = int(secret) if option in ("case", "goal") and secret.isdigit() else secret
         obs, info = env.reset(seed=seed, options=options or None)
-    except (ValueError, OSError, ImportError) as err:
-        raise click.BadParameter(str(err)) from err
     question_game = hasattr(env.unwrapped, "game")
-    click.echo(f"{env_id}: ask away." if question_game else obs.rstrip("\n"))
-    total = 0.0
-    while True:
-        line = click.prompt(f"[{info.get('turn', info.get('moves', 0)) + 1}] you", default="", show_default=False, err=True)
-        obs, reward, terminated, truncated, info = env.step(line)
-        total += reward
-        reply = info.get("answer", info.get("response"))
-        click.echo(f"    {reply}" if reply is not None else obs)
-        if terminated or truncated:
-            break
-    outcome = "solved" if info.get("success") else "over"
-    label = next((k for k in (option, "culprit") if k and k in info), None)
-    click.echo(f"{outcome}: " + (f"the {label} was {info[label]!r}; " if label else "") + f"return {total:g}")
+    click.echo(f"{env_id}: ask away ({PLAY_COMMANDS})." if question_game else obs.rstrip("\n"))
+    if not question_game:
+        click.echo(f"({PLAY_COMMANDS})")
+    total, outcome = 0.0, "stopped"
+    try:
+        while True:
+            click.echo(f"[{info.get('turn', info.get('moves', 0)) + 1}] you: ", nl=False, err=True)
+            try:
+                line = input()
+            except EOFError:  # end of input: the game stops as after `quit`
+                click.echo(err=True)
+                break
+            if line.strip().lower() == "quit":
+                break
+            if line.strip().lower() == "help":
+                click.echo(PLAY_HELP + ("" if question_game else "\n" + obs.rstrip("\n")))
+                continue
+            obs, reward, terminated, truncated, info = env.step(line)
+            total += reward
+            reply = info.get("answer", info.get("response"))
+            click.echo(f"    {reply}" if reply is not None else obs)
+            if terminated or truncated:
+                outcome = "solved" if info.get("success") else "over"
+                break
+    except KeyboardInterrupt:  # Ctrl-C: show the secret, then stop as an interrupted command does
+        click.echo(err=True)
+        click.echo(_play_ending("interrupted", env, total))
+        env.close()
+        sys.exit(130)
+    click.echo(_play_ending(outcome, env, total))
     env.close()
+
+
+PLAY_COMMANDS = "`help`: how to play, `quit`: give up and see the secret; neither costs a turn"
+PLAY_HELP = ("Type a question, a guess or a command and press Enter: each line is one turn.\n"
+             "  help   show this (no turn)\n"
+             "  quit   give up and see the secret (no turn); so do end of input (Ctrl-D) and Ctrl-C")
+
+
+def _play_ending(outcome: str, env, total: float) -> str:
+    """The last line of ``archer play``: how the game ended, its secret (when the env has one) and the return."""
+    inner = env.unwrapped
+    episode, case, goal = getattr(inner, "episode", None), getattr(inner, "case", None), getattr(inner, "goal", None)
+    if episode is not None:
+        secret = f"the {inner.game.secret_option} was {episode.secret!r}; "
+    elif case is not None:
+        secret = f"the culprit was {case.culprit!r}; "
+    elif goal is not None:
+        secret = f"the product was {goal.name!r}; "
+    else:
+        secret = ""
+    return f"{outcome}: {secret}return {total:g}"
 
 
 @main.command()
 @click.argument("env_id")
 @click.option("--policy", default="expert", show_default=True, type=click.Choice(["expert", "noisy", "random"]))
 @click.option("--split", default="test", show_default=True, type=click.Choice(["train", "test", "all"]))
-@click.option("--repeats", default=1, show_default=True, help="Episodes per secret of the split.")
+@click.option("--repeats", default=1, show_default=True, type=click.IntRange(min=1), help="Episodes per secret of the split.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the policy's random choices.")
-@click.option("--batch-size", default=32, show_default=True)
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @oracle_option
 @oracle_kwargs_option
@@ -131,10 +204,12 @@ def scripted(env_id, policy, split, repeats, seed, batch_size, as_json, oracle, 
     from archer_envs.play import play_episodes, summarize
     from archer_envs.scripted import scripted_policy, split_secrets
 
-    agent = scripted_policy(env_id, policy, seed=seed)
-    secrets = split_secrets(env_id, split) * repeats
+    with _usage_errors(OSError, ImportError, hint="ENV_ID"):
+        agent = scripted_policy(env_id, policy, seed=seed)
+        secrets = split_secrets(env_id, split) * repeats
     start = time.perf_counter()
-    results = play_episodes(agent, env_id, secrets, batch_size=batch_size, **_oracle_kwargs(oracle, oracle_options))
+    with _usage_errors(OSError, ImportError):
+        results = play_episodes(agent, env_id, secrets, batch_size=batch_size, **_oracle_kwargs(oracle, oracle_options))
     summary = summarize(results)
     summary.update(env=env_id, policy=policy, split=split, seconds=round(time.perf_counter() - start, 2))
     if as_json:
@@ -172,10 +247,9 @@ def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size,
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--agent") from err
     try:
-        result = evaluate(agent, env_id, split=split, episodes=episodes, seed=seed, out_dir=out_dir,
-                          batch_size=batch_size, progress=True, **_oracle_kwargs(oracle, oracle_options))
-    except ValueError as err:
-        raise click.UsageError(str(err)) from err
+        with _usage_errors(OSError, ImportError):  # e.g. an env's missing game file or optional package
+            result = evaluate(agent, env_id, split=split, episodes=episodes, seed=seed, out_dir=out_dir,
+                              batch_size=batch_size, progress=True, **_oracle_kwargs(oracle, oracle_options))
     finally:
         close = getattr(agent, "close", None)
         if callable(close):
@@ -214,12 +288,10 @@ def match_command(env_id, asker_spec, answerer, answerer_options, split, games, 
     from archer_envs.multiagent import TWO_ROLE, oracle_answerer, play_matches
 
     module = TWO_ROLE[env_id]
-    try:
+    with _usage_errors(oracle_hint="--answerer-option"):
         secrets = episode_secrets(env_id, split, games, seed)
         asker = make_agent(asker_spec, env_id, seed=seed)
         answering = oracle_answerer(module, answerer, **_parse_options(answerer_options, "--answerer-option"))
-    except ValueError as err:
-        raise click.UsageError(str(err)) from err
     results = play_matches(module, asker, answering, secrets)
     n = len(results)
     click.echo(f"{module.GAME.name}: asker {asker_spec} vs answerer {answerer} on {split} ({n} games)\n"
@@ -254,11 +326,9 @@ def data_generate(env_id, policy, episodes, out_path, split, seed, batch_size, o
     _check_env_id(env_id)
     from agents.data import generate_dataset
 
-    try:
+    with _usage_errors(OSError, ImportError):
         trajectories = generate_dataset(env_id, policy=policy, episodes=episodes, out=out_path, split=split,
                                         seed=seed, batch_size=batch_size, **_oracle_kwargs(oracle, oracle_options))
-    except ValueError as err:
-        raise click.UsageError(str(err)) from err
     n = len(trajectories)
     mean_return = sum(t.ret for t in trajectories) / n
     success = sum(t.success for t in trajectories) / n
@@ -294,7 +364,7 @@ def train_bc_command(dataset, out, top_fraction, epochs, batch_size, lr, seed, i
     cfg = BCConfig(dataset, out, top_fraction=top_fraction, epochs=epochs, batch_size=batch_size, lr=lr,
                    seed=seed, init=init, n_layer=n_layer, n_embd=n_embd)
     try:
-        with MetricLogger(Path(out).with_name(Path(out).name + "-logs"), console=True) as logger:
+        with MetricLogger(Path(out) / "logs", console=True) as logger:  # kept by the checkpoint saves
             result = train_bc(cfg, progress=True, log=logger.log)
     except (ValueError, FileNotFoundError) as err:
         raise click.UsageError(str(err)) from err
@@ -544,13 +614,15 @@ def _store(db):
               help="Requests per minute per client address.")
 def leaderboard_serve(db, port, host, max_mb, submit_rate, request_rate) -> None:
     """Run the leaderboard web service (API and pages) on the database --db."""
-    from leaderboard.server import Limits, serve
+    with _needs_extra("leaderboard", "fastapi", "uvicorn", "starlette", "jinja2"):
+        from leaderboard.server import Limits, serve
 
     store = _store(db)
     if not any(t.admin and t.revoked is None for t in store.tokens()):
         click.echo(f"note: {db} has no admin token yet: archer leaderboard token create --db {db} --name admin --admin",
                    err=True)
-    serve(db, host=host, port=port, limits=Limits(int(max_mb * 2**20), submit_rate, request_rate))
+    with _needs_extra("leaderboard", "fastapi", "uvicorn", "starlette", "jinja2"):
+        serve(db, host=host, port=port, limits=Limits(int(max_mb * 2**20), submit_rate, request_rate))
 
 
 @leaderboard.command("submit")

@@ -231,14 +231,29 @@ def _iterate_text_batch(space: TextBatch, items: object):
     return iter(vector_actions(items, len(space.spaces)))
 
 
+class ActionText(PrintableText):
+    """The action space of every env: any string is a valid action (empty, 10,000 characters, non-printable
+    or non-ASCII text: each costs a turn, the env cleans or cuts it), so :meth:`contains` accepts every
+    ``str``; ``max_length`` and the printable charset describe only what :meth:`sample` draws."""
+
+    def contains(self, x: Any) -> bool:
+        return isinstance(x, str)
+
+
 def text_space(max_length: int) -> PrintableText:
-    """The space of every env's observations and actions (see :class:`PrintableText`)."""
+    """The space of every env's observations (see :class:`PrintableText`)."""
     return PrintableText(max_length)
+
+
+def action_space(sample_chars: int) -> ActionText:
+    """The space of every env's actions: any string (see :class:`ActionText`); samples are at most
+    ``sample_chars`` printable characters."""
+    return ActionText(sample_chars)
 
 
 def text_spaces(game: QuestionGame, max_action_chars: int = 512) -> tuple[gym.spaces.Text, gym.spaces.Text]:
     """(observation_space, action_space) of a question game."""
-    return text_space(game.max_observation_chars), text_space(max_action_chars)
+    return text_space(game.max_observation_chars), action_space(max_action_chars)
 
 
 def check_render_mode(render_mode: str | None, modes: tuple[str, ...] = ("ansi",)) -> str | None:

@@ -35,7 +35,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import check_render_mode, positive_int, reset_options, text_space, to_ascii
+from archer_envs.core import action_space, check_render_mode, positive_int, reset_options, text_space, to_ascii
 
 ENV_VAR = "ARCHER_DETECTIVE_Z5"
 MAX_OBSERVATION_CHARS = 8192
@@ -109,7 +109,7 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
         self.rom_path = resolve_rom_path(rom_path)
         jericho = _import_jericho()
         self.observation_space = text_space(MAX_OBSERVATION_CHARS)
-        self.action_space = text_space(MAX_COMMAND_CHARS)
+        self.action_space = action_space(MAX_COMMAND_CHARS)
         self._game = jericho.FrotzEnv(self.rom_path)
         self.max_score = int(self._game.get_max_score())
         self._score = 0

@@ -7,6 +7,11 @@ from archer_envs import ENVS
 SCRIPTED = ("expert", "noisy", "random")
 
 
+def has_scripted_policies(env_id: str) -> bool:
+    return env_id in ("archer/Detective-v0", "archer/WebShop-v0") or env_id.startswith(
+        ("archer/TwentyQuestions", "archer/GuessMyCity"))
+
+
 def _game(env_id: str):
     if env_id not in ENVS:
         raise ValueError(f"unknown env {env_id!r}: expected one of {', '.join(ENVS)}")
@@ -19,7 +24,8 @@ def _game(env_id: str):
         from archer_envs.guess_my_city.env import GuessMyCityGame
 
         return GuessMyCityGame()
-    raise ValueError(f"no scripted policies for {env_id!r} yet")
+    raise ValueError(f"no scripted policies for {env_id!r} yet: they exist for "
+                     f"{', '.join(e for e in ENVS if has_scripted_policies(e))}")
 
 
 # Detective has a case per seed: its fixed evaluation list is the first cases of each seed range.

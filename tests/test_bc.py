@@ -86,3 +86,24 @@ def test_bad_input_names_the_problem(expert_data, tmp_path):
     with pytest.raises(ValueError, match="config.json is corrupt"):
         load_checkpoint(out)
     json.loads((out / "policy" / "lm_policy.json").read_text())  # the policy itself is intact
+
+
+def test_cli_bc_logs_inside_the_run_directory_and_a_failed_run_leaves_no_log_folder(expert_data, tmp_path):
+    from click.testing import CliRunner
+
+    from archer_envs.cli import main
+
+    out = tmp_path / "bc"
+    args = ["train", "bc", "--data", str(expert_data), "--out", str(out), "--n-layer", "1", "--n-embd", "32"]
+    first = CliRunner().invoke(main, [*args, "--epochs", "1"])
+    assert first.exit_code == 0, first.output
+    resumed = CliRunner().invoke(main, [*args, "--epochs", "2"])  # a later checkpoint save keeps logs/
+    assert resumed.exit_code == 0, resumed.output
+    rows = (out / "logs" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(r)["step"] for r in rows] == [1, 2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bc"]  # no sibling bc-logs/
+
+    failed = CliRunner().invoke(main, ["train", "bc", "--data", str(tmp_path / "nowhere.jsonl"), "--out",
+                                       str(tmp_path / "failed")])
+    assert failed.exit_code == 2 and "nowhere.jsonl" in failed.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bc"]  # neither failed/ nor failed/logs/ nor failed-logs/

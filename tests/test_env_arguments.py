@@ -257,3 +257,19 @@ def test_every_vectorization_mode_plays_like_single_envs_or_refuses_clearly(env_
     # Gymnasium's shared memory would show every text observation as '000...': refused, naming the fix.
     with pytest.raises(ValueError, match=r"shared_memory=True.*'shared_memory': False"):
         gym.make_vec(env_id, num_envs=2, vectorization_mode="async", **kwargs)
+
+
+def test_the_action_space_holds_every_string_the_envs_accept(envs):
+    # The README: any string is a valid action (empty, 10,000 characters, binary junk, another language).
+    long, junk = "Is it alive? " * 770, "\x00\x07 é 城市 \udcff"
+    for env_id, env in envs.items():
+        space = env.action_space
+        assert all(space.contains(a) for a in ("", long, junk)), env_id
+        assert not space.contains(b"bytes") and not space.contains(None), env_id
+        assert all(space.contains(space.sample()) for _ in range(3)), env_id
+        env.reset(seed=0)
+        env.step(long)  # and the env takes it: one turn
+        batched = gym.vector.utils.batch_space(space, 2)
+        assert batched.contains((long, junk)), env_id
+    two_role = pytest.importorskip("archer_envs.multiagent").TWO_ROLE["archer/TwentyQuestions-v0"].env()
+    assert all(two_role.action_space(agent).contains(long) for agent in two_role.possible_agents)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import threading
 import time
@@ -341,3 +342,16 @@ def test_chat_agent_needs_a_key_or_a_base_url(monkeypatch):
 @pytest.mark.parametrize("reply, expected", [("Is it a cat?\nblah", "Is it a cat?"), ("\n  go to the hall \n", "go to the hall"), ("", ""), (None, "")])
 def test_first_line(reply, expected):
     assert first_line(reply) == expected
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_results_and_datasets_get_the_permissions_the_umask_gives_any_file(tmp_path, umask, mode):
+    from agents.evaluate import write_atomic
+
+    previous = os.umask(umask)
+    try:
+        write_atomic(tmp_path / "episodes.jsonl", ["{}\n"])
+        (tmp_path / "plain.txt").write_text("x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "episodes.jsonl").stat().st_mode & 0o777 == mode == (tmp_path / "plain.txt").stat().st_mode & 0o777

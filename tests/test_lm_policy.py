@@ -338,3 +338,54 @@ def test_act_plays_twenty_questions(base_policy):
     results = play_episodes(base_policy, "archer/TwentyQuestions-v0", secrets, batch_size=2, max_turns=3)
     assert [r.secret for r in results] == secrets
     assert all(1 <= r.turns <= 3 and len(r.answers) == r.turns for r in results)
+
+
+def test_generation_never_feeds_the_pad_id_without_an_attention_mask(policy, phrasings):
+    # transformers drops an all-ones mask (prompts of equal length) and warns "We strongly recommend passing
+    # in an `attention_mask`" when a step's input holds the pad id: the filler of rows that have stopped, or a
+    # sampled pad token.
+    fed = []
+
+    def record(module, args, kwargs):
+        ids = args[0] if args else kwargs.get("input_ids")
+        fed.append((ids.clone(), kwargs.get("attention_mask")))
+
+    def likelier_newline(module, args, logits):  # rows then stop after a few tokens, at different steps
+        logits[..., policy.newline_id] += 4.0
+        logits[..., policy.tokenizer.pad_token_id] += 4.0  # and the pad token would often be sampled
+        return logits
+
+    handle = policy.model.transformer.register_forward_pre_hook(record, with_kwargs=True)
+    boost = policy.model.lm_head.register_forward_hook(likelier_newline)
+    try:
+        torch.manual_seed(0)
+        before = policy.tokens_generated
+        policy.generate([transcript(phrasings[:2])] * 16, temperature=1.0)
+    finally:
+        handle.remove()
+        boost.remove()
+    assert len(fed) == policy.max_new_tokens  # the batch ran to the end ...
+    assert policy.tokens_generated - before < 16 * policy.max_new_tokens  # ... after some rows had stopped
+    pad = policy.tokenizer.pad_token_id
+    assert all(mask is not None or pad not in ids for ids, mask in fed[1:])
+
+
+def test_saving_and_loading_print_no_weight_progress_bars(policy, tmp_path, capfd):
+    from transformers.utils import logging as hf_logging
+
+    policy.save_pretrained(tmp_path / "p")
+    LMPolicy.from_pretrained(tmp_path / "p")
+    err = capfd.readouterr().err
+    assert "Loading weights" not in err and "Writing model shards" not in err
+    # Bars outside our loads and saves are left as they were.
+    list(hf_logging.tqdm(range(3), desc="Loading weights"))
+    assert "Loading weights" in capfd.readouterr().err or not hf_logging.is_progress_bar_enabled()
+
+
+def test_a_saved_policy_directory_gets_the_permissions_the_umask_gives_any_directory(policy, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        policy.save_pretrained(tmp_path / "p")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "p").stat().st_mode & 0o777 == 0o755

@@ -36,7 +36,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import ResetOption, check_render_mode, positive_int, reset_options, sanitize, text_space
+from archer_envs.core import ResetOption, action_space, check_render_mode, positive_int, reset_options, sanitize, text_space
 from archer_envs.detective.case import DRAWING_ROOM, HALL, TIME, Case
 from archer_envs.detective.suspects import (
     DETECTIVE_TASK,
@@ -99,7 +99,7 @@ class DetectiveEnv(gym.Env[str, str]):
         self.max_steps = positive_int("max_steps", max_steps)
         self.oracle = make_oracle(oracle, knowledge=SuspectKnowledgeOracle, task=DETECTIVE_TASK, oracle_kwargs=oracle_kwargs)
         self.observation_space = text_space(MAX_OBSERVATION_CHARS)
-        self.action_space = text_space(MAX_COMMAND_CHARS)
+        self.action_space = action_space(MAX_COMMAND_CHARS)
         self.case: Case | None = None
 
     # --- episode state ------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from gymnasium.utils import seeding
 from pettingzoo import AECEnv, ParallelEnv
 
 from archer_envs.core import Episode, QuestionGame, check_render_mode, options_dict, text_space
+from archer_envs.core import action_space as action_text_space
 from archer_envs.oracles import Oracle, OracleTask
 
 ASKER, ANSWERER = "asker", "answerer"
@@ -112,7 +113,7 @@ class TwoRoleQuestionEnv(AECEnv):
         answerer_chars = len(answerer_observation("", "")) + max_secret + self.game.max_question_chars
         self._observation_spaces = {ASKER: text_space(self.game.max_observation_chars),
                                     ANSWERER: text_space(answerer_chars)}
-        self._action_spaces = {agent: text_space(MAX_ACTION_CHARS) for agent in AGENTS}
+        self._action_spaces = {agent: action_text_space(MAX_ACTION_CHARS) for agent in AGENTS}
         self.np_random, _ = seeding.np_random(None)
         self.episode: Episode | None = None
         self.question = ""

@@ -32,7 +32,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import ResetOption, check_render_mode, positive_int, reset_options, text_space, to_ascii
+from archer_envs.core import ResetOption, action_space, check_render_mode, positive_int, reset_options, text_space, to_ascii
 from archer_envs.webshop.catalogue import SPLITS, Catalogue, Goal, generate_catalogue
 from archer_envs.webshop.reward import score
 from archer_envs.webshop.search import SearchEngine
@@ -73,7 +73,7 @@ class WebShopEnv(gym.Env[str, str]):
         self.max_steps = positive_int("max_steps", max_steps)
         self.catalogue, self.engine = shop(num_products, catalogue_seed, None if data_path is None else str(data_path))
         self.observation_space = text_space(MAX_OBSERVATION_CHARS)
-        self.action_space = text_space(MAX_ACTION_CHARS)
+        self.action_space = action_space(MAX_ACTION_CHARS)
         self.goal: Goal | None = None
 
     # --- state ---------------------------------------------------------------------------------------

@@ -537,7 +537,11 @@ class LMPolicy(torch.nn.Module):
         output = self.model(**kwargs, output_hidden_states=hidden_states)
         logits = output.logits[:, -(t_max + 1) : -1]
         targets = input_ids[:, -t_max:]
-        log_dist = torch.log_softmax(logits.float(), dim=-1)
+        logits = logits.float()
+        unsampled = self._unsampled_ids(self._stop_token_ids())
+        if unsampled:  # the distribution generate() samples from: tokens it never samples have probability 0
+            logits = logits.index_fill(-1, torch.tensor(unsampled, device=logits.device), float("-inf"))
+        log_dist = torch.log_softmax(logits, dim=-1)
         logp = log_dist.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         # Sequences end together (left padding): action i is the last lengths[i] columns. Left-align it.
         cols = torch.arange(t_max, device=self.device)
@@ -553,7 +557,8 @@ class LMPolicy(torch.nn.Module):
             states = states.gather(1, index.unsqueeze(-1).expand(-1, -1, states.shape[-1]))
             hidden = states * mask.unsqueeze(-1)
         if entropy:
-            ent = aligned(-(log_dist.exp() * log_dist).sum(-1))
+            probs = log_dist.exp()  # 0 · (−inf) is 0 here, not nan
+            ent = aligned(-(probs * torch.where(probs > 0, log_dist, torch.zeros_like(log_dist))).sum(-1))
         return TokenScores(aligned(logp), mask, hidden, ent)
 
 
@@ -565,7 +570,7 @@ class TokenScores:
     logprobs: torch.Tensor  # log π(a^h | s, a^{1:h−1})
     mask: torch.Tensor  # true on the action's tokens
     hidden: torch.Tensor | None  # [B, T, H] last-layer state at the position predicting token h
-    entropy: torch.Tensor | None  # entropy of π(· | s, a^{1:h−1}) over the whole vocabulary
+    entropy: torch.Tensor | None  # entropy of π(· | s, a^{1:h−1}) over the tokens generate() samples
 
 
 def _looks_like_path(name: str) -> bool:

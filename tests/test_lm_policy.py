@@ -389,3 +389,23 @@ def test_a_saved_policy_directory_gets_the_permissions_the_umask_gives_any_direc
     finally:
         os.umask(previous)
     assert (tmp_path / "p").stat().st_mode & 0o777 == 0o755
+
+
+
+def test_scores_are_of_the_distribution_generate_samples_from(policy, phrasings):
+    """generate() never samples the pad token (it is not text), so the log-probs that every algorithm's
+    ratio and advantage weighting use give it probability 0 too: the two distributions are the same."""
+    assert policy._unsampled_ids(policy._stop_token_ids()) == [policy.tokenizer.pad_token_id]
+    obs, action = transcript(phrasings[:2]), phrasings[3]
+    scores = policy.score([obs], [action], entropy=True)
+    # the same log-probs by hand: the model's logits with the pad logit removed
+    ids = policy.tokenizer.encode(obs, add_special_tokens=False)[-policy.max_context_tokens:]
+    act = policy.tokenizer.encode(action, add_special_tokens=False) + [policy.newline_id]
+    with torch.no_grad():
+        logits = policy.model(torch.tensor([ids + act])).logits[0, len(ids) - 1 : -1].float()
+    pad = policy.tokenizer.pad_token_id
+    kept = torch.log_softmax(torch.cat([logits[:, :pad], logits[:, pad + 1 :]], dim=-1), dim=-1)
+    target = torch.tensor([a - (a > pad) for a in act])
+    expected = kept.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+    torch.testing.assert_close(scores.logprobs[0, : len(act)].detach(), expected, atol=1e-4, rtol=1e-4)
+    assert torch.isfinite(scores.entropy).all()  # 0 · log 0 is 0, not nan

@@ -18,8 +18,6 @@ Torch is pinned to one thread; never asserts on time.
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -117,27 +115,17 @@ def main() -> None:
 
     torch.set_num_threads(1)
     from agents.agent_registry import make_agent
-    from leaderboard.client import play, request
+    from leaderboard.client import play
+    from leaderboard.local import LocalServer
     from leaderboard.store import Store
 
-    with tempfile.TemporaryDirectory() as tmp, socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-        probe.close()
+    with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "lb.sqlite"
         store = Store(db)
         tokens = [store.create_token(f"client-{i}") for i in range(max(args.clients))]
-        url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen([sys.executable, "-m", "archer_envs.cli", "leaderboard", "serve", "--db", str(db),
-                                   "--port", str(port), "--request-rate", "1000000", "--submit-rate", "100000"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        server = LocalServer(db, "--request-rate", "1000000", "--submit-rate", "100000")
+        url = server.url
         try:
-            for _ in range(300):
-                try:
-                    request("GET", url + "/healthz", timeout=2)
-                    break
-                except Exception:
-                    time.sleep(0.2)
             started = time.perf_counter()
             play(make_agent("expert", ENV), ENV, url, tokens[0], {**META, "agent_name": "warm-up"})
             print(f"warm-up run (server builds its first env, loads the matcher): {time.perf_counter() - started:.1f} s")
@@ -155,8 +143,7 @@ def main() -> None:
                     print(f"{name:>6}, {n} client(s), batch {args.batch_size}: {episodes} episodes, {turns} turns in "
                           f"{seconds:.2f} s = {episodes / seconds:.1f} episodes/s, {turns / seconds:.0f} turns/s")
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
     per_turn, turns = server_cost_per_turn(args.cost_runs)
     print(f"server-side cost per turn (OnlineRuns.step: env step + oracle + SQLite write, batches of up to "
           f"{run_size()}): {per_turn * 1e3:.3f} ms over {turns} turns")

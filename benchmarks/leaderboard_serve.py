@@ -16,8 +16,6 @@ episodes replayed per second, sustained over the timed batch.
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +35,8 @@ def main() -> None:
     args = parser.parse_args()
     from agents.agent_registry import make_agent
     from agents.evaluate import evaluate
-    from leaderboard.client import request, submit
+    from leaderboard.client import submit
+    from leaderboard.local import LocalServer
     from leaderboard.store import Store
 
     meta = {"algorithm": "scripted", "base_model": "none", "parameters": None, "training_trajectories": None,
@@ -52,23 +51,12 @@ def main() -> None:
     episodes = len(bodies[0]["episodes"])
     print(f"made {len(bodies)} submissions of {episodes} episodes in {time.perf_counter() - started:.1f} s")
 
-    with tempfile.TemporaryDirectory() as tmp, socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-        probe.close()
+    with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "lb.sqlite"
         token = Store(db).create_token("bench")
-        url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen([sys.executable, "-m", "archer_envs.cli", "leaderboard", "serve", "--db", str(db),
-                                   "--port", str(port), "--submit-rate", "1000000", "--request-rate", "1000000",
-                                   "--max-mb", "256"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = LocalServer(db, "--submit-rate", "1000000", "--request-rate", "1000000", "--max-mb", "256")
+        url = server.url
         try:
-            for _ in range(300):
-                try:
-                    request("GET", url + "/healthz", timeout=1)
-                    break
-                except Exception:
-                    time.sleep(0.2)
             t = time.perf_counter()
             submit(url, token, bodies[0])
             print(f"first submission (cold server): {time.perf_counter() - t:.2f} s")
@@ -78,8 +66,7 @@ def main() -> None:
             seconds = time.perf_counter() - t
             assert all(a["status"] == "verified" for a in answers) and Store(db).count() == len(bodies)
         finally:
-            server.terminate()
-            server.wait()
+            server.stop()
     n = len(answers)
     print(f"{n} submissions from {args.clients} clients in {seconds:.2f} s: {n / seconds:.1f} submissions/s, "
           f"{n * episodes / seconds:,.0f} episodes replayed/s "

@@ -4,18 +4,13 @@ Chromium. Nothing is mocked."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import http.client
 import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,6 +19,7 @@ import pytest
 from agents.agent_registry import make_agent
 from agents.evaluate import evaluate, summarize_records
 from leaderboard.client import LeaderboardError, delete, request, submit
+from leaderboard.local import serving
 from leaderboard.server import RateLimiter
 from leaderboard.store import Store
 from leaderboard.submission import fingerprint, make_submission
@@ -33,48 +29,6 @@ PAGE = "/envs/TwentyQuestions-v0"
 META = {"agent_name": "agent", "algorithm": "scripted", "base_model": "none", "parameters": None,
         "training_trajectories": None, "code_url": "https://example.org/code", "contact": "me@example.org"}
 CONCURRENT = 50
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`archer leaderboard serve` in a subprocess, stopped at exit of the context."""
-
-    def __init__(self, db: Path, *options: str) -> None:
-        self.db, self.port = db, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "archer_envs.cli", "leaderboard", "serve", "--db", str(db),
-               "--port", str(self.port), *options]
-        self.log = open(db.with_suffix(f".{self.port}.log"), "w")
-        self.process = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                request("GET", self.url + "/healthz", timeout=2)
-                return
-            except LeaderboardError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"the server did not start: {db.with_suffix(f'.{self.port}.log').read_text()}")
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.log.close()
-
-
-@contextlib.contextmanager
-def serving(db: Path, *options: str):
-    server = Server(db, *options)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def raw(url: str, method: str, path: str, body: bytes | None = None, headers: dict | None = None):

@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -342,23 +343,23 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
         token = authenticate(request)
         return online(runs.state, parse_id(run_id, "run"), token.name)
 
-    @app.post("/api/runs/{run_id}/start")
-    async def run_start(request: Request, run_id: str) -> dict[str, Any]:
+    async def run_call(request: Request, run_id: str, key: str, shape: str, method: Callable[..., Any]) -> Any:
+        """``method(run id, token name, body[key])`` in the thread pool, for a body of exactly ``{key: ...}``."""
         token = authenticate(request)
         rid = parse_id(run_id, "run")
         body = await json_body(request)
-        if not isinstance(body, dict) or set(body) != {"episodes"}:
-            raise HTTPException(422, 'expected {"episodes": [index, ...]}')
-        return {"episodes": await run_in_threadpool(online, runs.start, rid, token.name, body["episodes"])}
+        if not isinstance(body, dict) or set(body) != {key}:
+            raise HTTPException(422, f"expected {shape}")
+        return await run_in_threadpool(online, method, rid, token.name, body[key])
+
+    @app.post("/api/runs/{run_id}/start")
+    async def run_start(request: Request, run_id: str) -> dict[str, Any]:
+        return {"episodes": await run_call(request, run_id, "episodes", '{"episodes": [index, ...]}', runs.start)}
 
     @app.post("/api/runs/{run_id}/step")
     async def run_step(request: Request, run_id: str) -> dict[str, Any]:
-        token = authenticate(request)
-        rid = parse_id(run_id, "run")
-        body = await json_body(request)
-        if not isinstance(body, dict) or set(body) != {"steps"}:
-            raise HTTPException(422, 'expected {"steps": [{"episode": i, "turn": t, "action": "..."}, ...]}')
-        answer = await run_in_threadpool(online, runs.step, rid, token.name, body["steps"])
+        answer = await run_call(request, run_id, "steps",
+                                '{"steps": [{"episode": i, "turn": t, "action": "..."}, ...]}', runs.step)
         if "finished" in answer:
             answer["finished"]["url"] = links.submission(answer["finished"]["id"])
         return answer

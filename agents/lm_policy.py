@@ -340,7 +340,7 @@ class LMPolicy(torch.nn.Module):
         os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent)
         try:
-            from agents.evaluate import umask_mode
+            from archer_envs.benchmark import umask_mode
 
             os.chmod(tmp, umask_mode(directory=True))  # mkdtemp's 0700 would outlive the rename
             with quiet_weight_bars():

@@ -41,18 +41,15 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from agents.buffer import Transition
+from archer_envs.play import Agent
 
 __all__ = ["Agent", "EpisodeRecord", "Rollout", "RolloutCollector", "Transition"]
-
-
-class Agent(Protocol):
-    def act(self, observations: list[str]) -> list[str]: ...
 
 
 @dataclass

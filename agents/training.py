@@ -252,7 +252,7 @@ def bc_start(cfg: RunConfig, log=None) -> Path:
 def make_behaviour_data(cfg: RunConfig, path: str | Path) -> list:
     """Write the behaviour dataset (JSONL, written whole then renamed) and return its trajectories."""
     from agents.data import generate_dataset
-    from agents.evaluate import write_atomic
+    from archer_envs.benchmark import write_atomic
 
     trajectories = generate_dataset(cfg.env_id, policy=cfg.behaviour_policy, episodes=cfg.behaviour_episodes,
                                     split=cfg.train_split, seed=cfg.seed)
@@ -273,7 +273,7 @@ def evaluate_agent(agent, cfg: RunConfig, out_dir: str | Path | None = None, pro
     forked RNG): the same policy gets the same score wherever it is evaluated (the learning curve,
     the pipeline's table, a comparison's BC start, a re-run of a finished job), and evaluating does
     not shift the training's random stream."""
-    from agents.evaluate import evaluate
+    from archer_envs.benchmark import evaluate
 
     with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))):
         torch.manual_seed(cfg.seed)
@@ -363,7 +363,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     ``iterations``, ``max_minutes`` or ``max_trajectories``, whichever first, then evaluates the
     final agent into ``out/eval``. ``log(step, **row)`` gets every row of the metrics log."""
     from agents.checkpoint import check_resumable, is_checkpoint, load_checkpoint, load_policy, save_checkpoint
-    from agents.evaluate import write_results
+    from archer_envs.benchmark import write_results
     from agents.logger import MetricLogger
     from agents.rollout import RolloutCollector
     from agents.seeding import seed_everything
@@ -504,7 +504,7 @@ def warn_no_actor_step(name: str, result: TrainResult, cfg: RunConfig) -> str:
 def truncate_logs(log_dir: Path, iteration: int) -> None:
     """Drop log rows of iterations after the checkpoint a run resumes from (they are redone), so the
     learning curve has one row per iteration."""
-    from agents.evaluate import write_atomic
+    from archer_envs.benchmark import write_atomic
 
     for name in ("metrics.jsonl", "metrics.csv"):
         path = log_dir / name

@@ -7,7 +7,6 @@ on it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -162,17 +161,3 @@ def _play_side_by_side(agent: Agent, env_id: str, secrets: Sequence, batch_size:
         for e in envs:
             e.close()
     return results
-
-
-def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
-    """Mean return with a 95% normal-approximation CI half-width, success rate and mean turns."""
-    returns = np.array([r.ret for r in results], dtype=float)
-    n = len(returns)
-    ci = 1.96 * returns.std(ddof=1) / math.sqrt(n) if n > 1 else float("nan")
-    return {
-        "episodes": n,
-        "mean_return": float(returns.mean()) if n else float("nan"),
-        "return_ci95": float(ci),
-        "success_rate": float(np.mean([r.success for r in results])) if n else float("nan"),
-        "mean_turns": float(np.mean([r.turns for r in results])) if n else float("nan"),
-    }

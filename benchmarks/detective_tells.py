@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     from archer_envs.detective.policies import ExpertPolicy
     from archer_envs.detective.suspects import SuspectKnowledgeOracle
     from archer_envs.detective.tells import CLASSIFIERS, accuracy, chance, interview
-    from archer_envs.play import play_episodes, summarize
+    from archer_envs.benchmark import summarize
+    from archer_envs.play import play_episodes
 
     oracle = SuspectKnowledgeOracle()
     train = [interview(generate_case(s), oracle) for s in range(args.cases)]

@@ -85,7 +85,8 @@ def speed(n_single: int, n_vector_steps: int, rows: list) -> None:
 
 
 def scores(repeats: int, table: list) -> None:
-    from archer_envs.play import play_episodes, summarize
+    from archer_envs.benchmark import summarize
+    from archer_envs.play import play_episodes
     from archer_envs.scripted import scripted_policy, split_secrets
 
     test, everything = split_secrets(ENV_ID, "test"), split_secrets(ENV_ID, "all")

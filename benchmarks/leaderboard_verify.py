@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--policies", default="expert,noisy")
     args = parser.parse_args()
     from agents.agent_registry import make_agent
-    from agents.evaluate import evaluate
+    from archer_envs.benchmark import evaluate
     from leaderboard.submission import make_submission
 
     meta = {"agent_name": "bench", "algorithm": "scripted", "base_model": "none", "parameters": None,

@@ -404,7 +404,8 @@ def build_hf_reference(vocab_size: int):
 # scripted policies
 # --------------------------------------------------------------------------------------------
 def policy_scores(reps: int, rows: list) -> dict:
-    from archer_envs.play import play_episodes, summarize
+    from archer_envs.benchmark import summarize
+    from archer_envs.play import play_episodes
     from archer_envs.scripted import scripted_policy, split_secrets
 
     test = split_secrets(ENV_ID, "test")

@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     where = pin_one_core()
     import archer_envs  # noqa: F401
-    from archer_envs.play import play_episodes, summarize
+    from archer_envs.benchmark import summarize
+    from archer_envs.play import play_episodes
     from archer_envs.webshop.env import shop
     from archer_envs.webshop.policies import ExpertPolicy, NoisyPolicy, RandomPolicy
 

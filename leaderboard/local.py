@@ -33,7 +33,7 @@ class LocalServer:
         self.db, self.port = Path(db), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.db.with_suffix(f".{self.port}.log")
-        cmd = [sys.executable, "-m", "archer_envs.cli", "leaderboard", "serve", "--db", str(self.db),
+        cmd = [sys.executable, "-m", "archer_gym", "leaderboard", "serve", "--db", str(self.db),
                "--port", str(self.port), *options]
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)

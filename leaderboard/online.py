@@ -74,7 +74,7 @@ def online_pool(env_id: str) -> list:
 
 def run_size(env_id: str) -> int:
     """Episodes per online run: as many as the env's test split has secrets."""
-    from agents.evaluate import episode_secrets
+    from archer_envs.benchmark import episode_secrets
 
     return len(episode_secrets(env_id, "test"))
 
@@ -318,7 +318,7 @@ class OnlineRuns:
 
 def result_of(run: dict[str, Any], episodes: list[dict[str, Any]]):
     """A finished run as a submission object (records in the harness's format) and its verdict."""
-    from agents.evaluate import FORMAT as EVAL_FORMAT, FORMAT_VERSION as EVAL_VERSION, summarize_records
+    from archer_envs.benchmark import FORMAT as EVAL_FORMAT, FORMAT_VERSION as EVAL_VERSION, summarize
     from archer_envs.play import knowledge_matcher
     from leaderboard.submission import FORMAT, FORMAT_VERSION, Verdict
 
@@ -326,7 +326,7 @@ def result_of(run: dict[str, Any], episodes: list[dict[str, Any]]):
                 "answers": e["answers"], "rewards": e["rewards"], "return": float(sum(e["rewards"])),
                 "success": e["success"], "turns": len(e["actions"]), "forfeited": e["forfeited"]}
                for e in episodes]
-    numbers = summarize_records(records)
+    numbers = summarize(records)
     summary = {"format": EVAL_FORMAT, "format_version": EVAL_VERSION, "env_id": run["env_id"], "split": ONLINE_SPLIT,
                "episodes": len(records), "episodes_requested": None, "seed": None, "run": run["id"], **numbers,
                "forfeited": sum(e["forfeited"] for e in episodes), "env_kwargs": {},

@@ -25,7 +25,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 @lru_cache(maxsize=1)
 def leaderboard_envs() -> tuple[str, ...]:
     """The env ids that have a test split to rank on (every registered env but the fixed Jericho game)."""
-    from agents.evaluate import episode_secrets
+    from archer_envs.benchmark import episode_secrets
     from archer_envs import ENVS
 
     envs = []

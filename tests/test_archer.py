@@ -389,7 +389,7 @@ def test_the_pipeline_writes_a_table_and_a_learning_curve(tmp_path):
 def test_the_cli_trains_archer_and_reports_bad_settings(tmp_path):
     from click.testing import CliRunner
 
-    from archer_envs.cli import main
+    from archer_gym.cli import main
 
     runner = CliRunner()
     bad = runner.invoke(main, ["train", "archer", "--env", "archer/TwentyQuestions-v0", "--set", "critic_stepz=3"])

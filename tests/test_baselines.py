@@ -22,7 +22,7 @@ from agents.ppo import make_config as ppo_config
 from agents.rollout import RolloutCollector
 from agents.toy import START, cloned_policy, p_good, register
 from agents.training import Sampler
-from archer_envs.cli import main as cli
+from archer_gym.cli import main as cli
 from baselines.compare import (
     compare, mean_ci95, results_markdown, run_finished, sample_efficiency, summarize, validate_results,
 )

@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from archer_envs.cli import main
+from archer_gym.cli import main
 
 
 def error_line(args: list[str]) -> str:

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from agents.data import Trajectory, Transition, generate_dataset, load_dataset, transitions
-from agents.evaluate import episode_secrets
-from archer_envs.cli import main
+from archer_envs.benchmark import episode_secrets
+from archer_gym.cli import main
 
 ENV_ID = "archer/TwentyQuestions-v0"
 

@@ -12,7 +12,8 @@ from archer_envs.detective.env import MAX_OBSERVATION_CHARS, SPLITS
 from archer_envs.detective.policies import ExpertPolicy, NoisyPolicy, RandomPolicy
 from archer_envs.detective.suspects import SuspectKnowledgeOracle, encode_secret
 from archer_envs.detective.tells import CLASSIFIERS, INTERVIEW, accuracy, chance, interview, masked
-from archer_envs.play import play_episodes, summarize
+from archer_envs.benchmark import summarize
+from archer_envs.play import play_episodes
 
 ENV_ID = "archer/Detective-v0"
 

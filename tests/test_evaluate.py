@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from agents.agent_registry import make_agent
 from agents.chat_agent import ChatAgent, first_line
-from agents.evaluate import EvalResult, episode_list_sha256, episode_secrets, evaluate, load_results
-from archer_envs.cli import main
+from archer_envs.benchmark import EvalResult, episode_list_sha256, episode_secrets, evaluate, load_results
+from archer_gym.cli import main
 from archer_envs.scripted import split_secrets
 
 ENV_ID = "archer/TwentyQuestions-v0"
@@ -346,7 +346,7 @@ def test_first_line(reply, expected):
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
 def test_results_and_datasets_get_the_permissions_the_umask_gives_any_file(tmp_path, umask, mode):
-    from agents.evaluate import write_atomic
+    from archer_envs.benchmark import write_atomic
 
     previous = os.umask(umask)
     try:

@@ -12,7 +12,8 @@ from archer_envs.guess_my_city import NON_ANSWER, CityKnowledgeOracle, CityList,
 from archer_envs.guess_my_city.cities import SLOTS
 from archer_envs.guess_my_city.knowledge import phrasing_bank
 from archer_envs.guess_my_city.policies import ExpertPolicy, NoisyPolicy, RandomPolicy, expert_questions
-from archer_envs.play import play_episodes, summarize
+from archer_envs.benchmark import summarize
+from archer_envs.play import play_episodes
 
 CITIES = CityList.default()
 ENV_ID = "archer/GuessMyCity-v0"

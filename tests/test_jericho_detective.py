@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from gymnasium.utils.env_checker import check_env
 
 import archer_envs
-from archer_envs.cli import main
+from archer_gym.cli import main
 from archer_envs.core import CHARSET
 from archer_envs.jericho_detective import (
     ENV_VAR,

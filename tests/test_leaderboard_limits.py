@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from agents.agent_registry import make_agent
-from agents.evaluate import evaluate
+from archer_envs.benchmark import evaluate
 from leaderboard.client import play, request, submit
 from leaderboard.store import Store
 from leaderboard.submission import make_submission

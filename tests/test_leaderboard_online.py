@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from agents.agent_registry import make_agent
-from agents.evaluate import episode_secrets, evaluate, summarize_records
+from archer_envs.benchmark import episode_secrets, evaluate, summarize
 from archer_envs.play import play_episodes
 from leaderboard.client import finish, open_run, play, request, submit
 from leaderboard.online import online_pool
@@ -61,7 +61,7 @@ class KnowsTheTestSplit:
 def test_expert_and_random_runs_land_verified_with_the_right_score(server):
     from click.testing import CliRunner
 
-    from archer_envs.cli import main as cli
+    from archer_gym.cli import main as cli
 
     result = CliRunner().invoke(cli, ["leaderboard", "play", "--agent", "expert", "--env", ENV, "--url", server.url,
                                       "--token", server.tokens["alice"], "--name", "online expert", "--no-progress"])
@@ -79,7 +79,7 @@ def test_expert_and_random_runs_land_verified_with_the_right_score(server):
     rnd = play(make_agent("random", ENV), ENV, server.url, server.tokens["alice"], {**META, "agent_name": "random"})
     rnd_entry = stored(server, rnd["id"])
     assert rnd["status"] == "verified" and rnd["mean_return"] == pytest.approx(
-        summarize_records(rnd_entry["episodes"])["mean_return"])
+        summarize(rnd_entry["episodes"])["mean_return"])
     assert rnd["mean_return"] < entry["mean_return"] and rnd["success_rate"] < 0.5
     online = request("GET", f"{server.url}/api/submissions?env_id={ENV}&track=online")["entries"]
     assert [e["agent_name"] for e in online][:1] == ["online expert"]
@@ -114,7 +114,7 @@ def test_knowing_the_shipped_test_secrets_gains_nothing_online(server, tmp_path)
     sub = make_submission(tmp_path / "expert", {**META, "agent_name": "secret reader"})
     replay({"summary": {"env_id": ENV}, "episodes": records})  # answers and rewards are the oracle's
     sub["episodes"] = records
-    sub["summary"].update(summarize_records(records))
+    sub["summary"].update(summarize(records))
     answer = submit(server.url, server.tokens["bob"], sub)
     assert answer["track"] == "offline" and answer["mean_return"] == 0.0  # self-reported, on its own track
     # online it cannot know which secret an episode has

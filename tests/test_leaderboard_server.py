@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from agents.agent_registry import make_agent
-from agents.evaluate import evaluate, summarize_records
+from archer_envs.benchmark import evaluate, summarize
 from leaderboard.client import LeaderboardError, delete, request, submit
 from leaderboard.local import serving
 from leaderboard.server import RateLimiter
@@ -100,7 +100,7 @@ def _tampered(results, how):
         record["actions"][-1] = "Is it a xylophone?"
     for record in sub["episodes"]:
         record["return"] = sum(record["rewards"])
-    sub["summary"].update(summarize_records(sub["episodes"]))  # totals made consistent: only the replay can tell
+    sub["summary"].update(summarize(sub["episodes"]))  # totals made consistent: only the replay can tell
     return json.dumps(sub).encode()
 
 
@@ -257,7 +257,7 @@ def test_html_in_an_agent_name_is_shown_as_text(tmp_path, results, browser):
 def test_cli_tokens_submit_and_export(tmp_path, results):
     from click.testing import CliRunner
 
-    from archer_envs.cli import main as cli
+    from archer_gym.cli import main as cli
 
     runner = CliRunner()
     db = str(tmp_path / "lb.sqlite")

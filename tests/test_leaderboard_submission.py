@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agents.agent_registry import make_agent
-from agents.evaluate import evaluate, summarize_records
+from archer_envs.benchmark import evaluate, summarize
 from leaderboard.submission import (SubmissionError, load_submission, make_submission, replay_kwargs,
                                    verify_submission)
 
@@ -20,7 +20,7 @@ META = {"agent_name": "scripted expert", "algorithm": "scripted", "base_model": 
 
 def resummarize(sub):
     """Make the summary agree with tampered records, so that only the replay can catch them."""
-    sub["summary"].update(summarize_records(sub["episodes"]))
+    sub["summary"].update(summarize(sub["episodes"]))
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +157,7 @@ def test_any_single_reward_change_is_caught_even_with_consistent_totals(submissi
 def test_cli_packs_and_verifies_and_exits_1_on_a_rejection(tmp_path):
     from click.testing import CliRunner
 
-    from archer_envs.cli import main as cli
+    from archer_gym.cli import main as cli
 
     evaluate(make_agent("expert", ENV), ENV, split="test", seed=0, out_dir=tmp_path / "eval")
     runner = CliRunner()

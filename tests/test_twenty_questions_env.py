@@ -170,7 +170,8 @@ def test_subset_env_uses_the_papers_ten_words():
 
 
 def test_the_subset_expert_plays_the_subsets_ten_words():
-    from archer_envs.play import play_episodes, summarize
+    from archer_envs.benchmark import summarize
+    from archer_envs.play import play_episodes
     from archer_envs.scripted import scripted_policy
     from archer_envs.twenty_questions.policies import ExpertPolicy
 

@@ -8,8 +8,9 @@ import json
 from click.testing import CliRunner
 
 import archer_envs  # noqa: F401
-from archer_envs.cli import main
-from archer_envs.play import play_episodes, summarize
+from archer_gym.cli import main
+from archer_envs.benchmark import summarize
+from archer_envs.play import play_episodes
 from archer_envs.twenty_questions import TwentyQuestionsKnowledgeOracle, WordList
 from archer_envs.twenty_questions.policies import ExpertPolicy, NoisyPolicy, RandomPolicy, parse_transcript
 

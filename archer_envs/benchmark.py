@@ -1,6 +1,6 @@
 """The evaluation harness: any agent (``act(observations) -> actions``) on a fixed list of episodes.
 
-    from agents.evaluate import evaluate
+    from archer_envs.benchmark import evaluate
     from agents.agent_registry import make_agent
 
     result = evaluate(make_agent("expert", "archer/TwentyQuestions-v0"), "archer/TwentyQuestions-v0",
@@ -203,7 +203,8 @@ def read_json(path: str | os.PathLike) -> Any:
         raise ValueError(f"{path}: invalid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
 
 
-def _record(index: int, result) -> dict[str, Any]:
+def episode_record(index: int, result) -> dict[str, Any]:
+    """One line of ``episodes.jsonl`` from an :class:`~archer_envs.play.EpisodeResult`."""
     return {
         "format_version": FORMAT_VERSION,
         "index": index,
@@ -217,13 +218,19 @@ def _record(index: int, result) -> dict[str, Any]:
     }
 
 
-def summarize_records(records: list[dict[str, Any]]) -> dict[str, float | None]:
-    """The summary's numbers from episode records: mean return, its 95% CI half-width
-    ``1.96 * std(ddof=1) / sqrt(n)`` (None for one episode), success rate, mean turns."""
+def summarize(episodes: Sequence) -> dict[str, Any]:
+    """The numbers every summary shows, from episodes (:class:`~archer_envs.play.EpisodeResult` or
+    ``episodes.jsonl`` records): the episode count, mean return, its 95% CI half-width
+    ``1.96 * std(ddof=1) / sqrt(n)`` (None below two episodes), success rate and mean turns (None
+    without episodes). Evaluation, the leaderboard's checks and the scripted-policy tables all use it."""
+    records = [e if isinstance(e, dict) else episode_record(i, e) for i, e in enumerate(episodes)]
+    n = len(records)
+    if n == 0:
+        return {"episodes": 0, "mean_return": None, "return_ci95": None, "success_rate": None, "mean_turns": None}
     returns = np.array([r["return"] for r in records], dtype=float)
-    n = len(returns)
     ci = 1.96 * returns.std(ddof=1) / math.sqrt(n) if n > 1 else float("nan")
     return {
+        "episodes": n,
         "mean_return": _finite_or_none(float(returns.mean())),
         "return_ci95": _finite_or_none(float(ci)),
         "success_rate": float(np.mean([r["success"] for r in records])),
@@ -299,7 +306,7 @@ def evaluate(
             bar.close()
     seconds = time.perf_counter() - started
 
-    records = [_record(i, r) for i, r in enumerate(results)]
+    records = [episode_record(i, r) for i, r in enumerate(results)]
     name = getattr(agent, "name", None)
     summary: dict[str, Any] = {
         "format": FORMAT,
@@ -310,7 +317,7 @@ def evaluate(
         "episodes_requested": None if episodes is None else int(episodes),
         "seed": int(seed),
         "episode_list_sha256": episode_list_sha256(secrets),
-        **summarize_records(records),
+        **summarize(records),
         "agent": str(name) if name is not None else type(agent).__qualname__,
         "agent_description": None if getattr(agent, "description", None) is None else str(agent.description),
         "env_kwargs": _json_safe(env_kwargs),

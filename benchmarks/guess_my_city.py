@@ -26,7 +26,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from twenty_questions import cpu_model, fmt_rate, pin_one_core, run_single, run_vector  # noqa: E402
+from measure import cpu_model, fmt_rate, pin_one_core, run_single, run_vector  # noqa: E402
 
 ENV_ID = "archer/GuessMyCity-v0"
 

@@ -14,7 +14,7 @@ from agents.archer import ArcherLearner, Sampler, make_config, make_critic, trai
 from agents.buffer import Batch, ReplayBuffer
 from agents.critic import FROZEN_MINILM, TextEncoder, polyak_update
 from agents.rollout import RolloutCollector
-from agents.toy import GOOD, START, after, cloned_policy, p_good, register
+from toy import GOOD, START, after, cloned_policy, p_good, register
 
 GAMMA = 0.9
 TOY = register()

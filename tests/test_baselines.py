@@ -20,7 +20,7 @@ from agents.filtered_bc import make_config as fbc_config
 from agents.ppo import PPOLearner, gae
 from agents.ppo import make_config as ppo_config
 from agents.rollout import RolloutCollector
-from agents.toy import START, cloned_policy, p_good, register
+from toy import START, cloned_policy, p_good, register
 from agents.training import Sampler
 from archer_gym.cli import main as cli
 from baselines.compare import (

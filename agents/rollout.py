@@ -47,7 +47,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.buffer import Transition
-from archer_envs.play import Agent
+from archer_envs.play import Agent, SideBySideEnvs
 
 __all__ = ["Agent", "EpisodeRecord", "Rollout", "RolloutCollector", "Transition"]
 
@@ -151,29 +151,29 @@ class _VectorEnvs:
 
 
 class _SideBySideEnvs:
-    """Single envs stepped in a loop, each reset as soon as its episode ends (SameStep semantics)."""
+    """Single envs (:class:`archer_envs.play.SideBySideEnvs`), each reset as soon as its episode ends
+    (SameStep semantics)."""
 
     def __init__(self, env_id: str, num_envs: int, split: str | None, seed: int, env_kwargs: dict) -> None:
-        self.envs = [gym.make(env_id, **env_kwargs) for _ in range(num_envs)]
+        self.envs = SideBySideEnvs(env_id, num_envs, **env_kwargs)
         self.options = {} if split is None else {"split": split}
-        self.observations = [e.reset(seed=seed + i, options=dict(self.options))[0] for i, e in enumerate(self.envs)]
+        self.observations = [self.envs.reset(i, seed=seed + i, options=dict(self.options)) for i in range(num_envs)]
 
     def step(self, actions: list[str]):
         n = len(self.envs)
         final, rewards = [""] * n, np.zeros(n)
         terminated, truncated, success = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-        for i, (env, action) in enumerate(zip(self.envs, actions)):
-            final[i], rewards[i], terminated[i], truncated[i], info = env.step(action)
+        for i, (obs, reward, term, trunc, info) in enumerate(self.envs.step(range(n), actions)):
+            final[i], rewards[i], terminated[i], truncated[i] = obs, reward, term, trunc
             success[i] = bool(info.get("success", False))
             if terminated[i] or truncated[i]:
-                self.observations[i], _ = env.reset(options=dict(self.options))  # continues env i's RNG
+                self.observations[i] = self.envs.reset(i, options=dict(self.options))  # continues env i's RNG
             else:
                 self.observations[i] = final[i]
         return final, rewards, terminated, truncated, success
 
     def close(self) -> None:
-        for env in self.envs:
-            env.close()
+        self.envs.close()
 
 
 class RolloutCollector:
@@ -209,7 +209,7 @@ class RolloutCollector:
     @property
     def env(self):
         """The vector env, or the list of single envs."""
-        return self._envs.env if self.vectorized else self._envs.envs
+        return self._envs.env if self.vectorized else self._envs.envs.envs
 
     @property
     def observations(self) -> list[str]:

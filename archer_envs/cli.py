@@ -18,6 +18,8 @@ from pathlib import Path
 
 import click
 
+from archer_envs import ENVS
+
 
 def _parse_options(pairs: tuple[str, ...], param_hint: str = "--oracle-option") -> dict:
     """KEY=VALUE pairs (:func:`archer_envs.core.parse_key_values`); a malformed one is a usage error."""
@@ -67,8 +69,6 @@ def _needs_extra(extra: str, *modules: str):
 
 def _check_env_id(env_id: str) -> None:
     """A usage error naming the option (``ENV_ID`` or ``--env``), the unknown id and the registered ones."""
-    from archer_envs import ENVS
-
     if env_id not in ENVS:
         close = difflib.get_close_matches(env_id, list(ENVS), n=1, cutoff=0.8)
         ctx = click.get_current_context(silent=True)
@@ -98,11 +98,9 @@ def main() -> None:
 @main.command()
 def envs() -> None:
     """List the registered environments."""
-    from archer_envs import ENVS
-
     width = max(len(k) for k in ENVS)
-    for env_id, (*_, description) in ENVS.items():
-        click.echo(f"{env_id:<{width}}  {description}")
+    for env_id, d in ENVS.items():
+        click.echo(f"{env_id:<{width}}  {d.description}")
 
 
 @main.command()
@@ -268,7 +266,7 @@ def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size,
 
 @main.command("match")
 @click.option("--env", "env_id", default="archer/TwentyQuestions-v0", show_default=True,
-              type=click.Choice(["archer/TwentyQuestions-v0", "archer/GuessMyCity-v0"]),
+              type=click.Choice([e for e, d in ENVS.items() if d.two_role is not None]),
               help="The single-agent game whose two-role version is played.")
 @click.option("--asker", "asker_spec", default="expert", show_default=True, metavar="SPEC",
               help="expert | noisy | random | chat:<model>[@<base_url>] | a checkpoint directory.")
@@ -285,9 +283,9 @@ def match_command(env_id, asker_spec, answerer, answerer_options, split, games, 
     """Play the two-role version of a game: an asker agent against an answerer (archer_envs.multiagent)."""
     from agents.agent_registry import make_agent
     from agents.evaluate import episode_secrets, write_atomic
-    from archer_envs.multiagent import TWO_ROLE, oracle_answerer, play_matches
+    from archer_envs.multiagent import oracle_answerer, play_matches
 
-    module = TWO_ROLE[env_id]
+    module = ENVS[env_id].two_role_module()
     with _usage_errors(oracle_hint="--answerer-option"):
         secrets = episode_secrets(env_id, split, games, seed)
         asker = make_agent(asker_spec, env_id, seed=seed)

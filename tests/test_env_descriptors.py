@@ -107,7 +107,7 @@ def test_two_role_games_are_the_ones_the_descriptors_name():
 
 
 def test_the_envs_package_and_its_descriptors_stay_torch_free():
-    code = ("import sys, archer_envs, archer_envs.scripted, archer_envs.protocols\n"
+    code = ("import sys, archer_envs, archer_envs.scripted, archer_envs.protocols, archer_envs.testing\n"
             "for d in archer_envs.ENVS.values(): d.split_secrets('test') if d.has_scripted_policies else None\n"
             "bad = sorted(m for m in ('torch', 'agents', 'baselines', 'leaderboard') if m in sys.modules)\n"
             "assert not bad, bad\n")

@@ -55,7 +55,8 @@ def _fail(name: str, message: str) -> None:
 def fuzz_strings(rng: random.Random, n: int) -> list[str]:
     """``n`` strings an agent might send, fixed by ``rng``: the edge cases first, then random mixes."""
     edge = ["", " ", "\n", "\x00", "\t\r\n", "?" * 3, "x" * 10_000, "Is it " + "é" * 2_000 + "?", "search[]",
-            "click[]", "search[" + "\x00" * 10 + "]", "lone \ud800 surrogate", "click[Buy Now]", "accuse", "go to", "[[[]]]", _ODD_CHARS]
+            "click[]", "search[" + "\x00" * 10 + "]", "lone \ud800 surrogate", "click[Buy Now]", "accuse", "go to",
+            "[[[]]]", _ODD_CHARS]
     pools = [_ODD_CHARS, "abcdefghijklmnopqrstuvwxyz ?", "[](){}<>'\"\\/|;:,.!@#$%^&*-_=+~`"]
     out = edge[:n]
     while len(out) < n:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from archer_envs import ENVS
 from archer_envs.commands import (check_env_id, oracle_kwargs, oracle_kwargs_option, oracle_option, parse_options,
                                   usage_errors)
 
@@ -61,7 +62,7 @@ def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size,
 
 @click.command("match")
 @click.option("--env", "env_id", default="archer/TwentyQuestions-v0", show_default=True,
-              type=click.Choice(["archer/TwentyQuestions-v0", "archer/GuessMyCity-v0"]),
+              type=click.Choice([e for e, d in ENVS.items() if d.two_role is not None]),
               help="The single-agent game whose two-role version is played.")
 @click.option("--asker", "asker_spec", default="expert", show_default=True, metavar="SPEC",
               help="expert | noisy | random | chat:<model>[@<base_url>] | a checkpoint directory.")
@@ -78,9 +79,9 @@ def match_command(env_id, asker_spec, answerer, answerer_options, split, games, 
     """Play the two-role version of a game: an asker agent against an answerer (archer_envs.multiagent)."""
     from agents.agent_registry import make_agent
     from archer_envs.benchmark import episode_secrets, write_atomic
-    from archer_envs.multiagent import TWO_ROLE, oracle_answerer, play_matches
+    from archer_envs.multiagent import oracle_answerer, play_matches
 
-    module = TWO_ROLE[env_id]
+    module = ENVS[env_id].two_role_module()
     with usage_errors(oracle_hint="--answerer-option"):
         secrets = episode_secrets(env_id, split, games, seed)
         asker = make_agent(asker_spec, env_id, seed=seed)

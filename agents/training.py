@@ -30,9 +30,11 @@ from typing import Any, Callable, Protocol, Union, get_args, get_origin, get_typ
 import numpy as np
 import torch
 
-# Discount per env (ArCHer's hyperparameter table); every other env uses DEFAULT_GAMMA.
-DEFAULT_GAMMA = 0.95
-ENV_GAMMA = {"archer/Detective-v0": 0.98, "archer/JerichoDetective-v0": 0.98, "archer/WebShop-v0": 0.9}
+from archer_envs import ENVS
+from archer_envs.descriptor import DEFAULT_GAMMA
+
+# Discount per env (ArCHer's hyperparameter table), as each env's descriptor declares it; kept for importers.
+ENV_GAMMA = {env_id: d.gamma for env_id, d in ENVS.items()}
 
 CHECKPOINT_DIR, LOG_DIR, BC_DIR, BEHAVIOUR_FILE, EVAL_DIR = "checkpoint", "logs", "bc", "behaviour.jsonl", "eval"
 # Fields a resumed run may change: its budgets, how often it evaluates and saves, where it lives and runs.
@@ -127,7 +129,9 @@ class RunConfig:
 
     @property
     def discount(self) -> float:
-        return float(self.gamma) if self.gamma is not None else ENV_GAMMA.get(self.env_id, DEFAULT_GAMMA)
+        if self.gamma is not None:
+            return float(self.gamma)
+        return ENVS[self.env_id].gamma if self.env_id in ENVS else DEFAULT_GAMMA
 
     @property
     def train_split(self) -> str:

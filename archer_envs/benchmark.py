@@ -30,14 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from archer_envs import descriptor
+
 FORMAT = "archer-gym/eval"
 FORMAT_VERSION = 1
 SUMMARY_FILE = "summary.json"
 EPISODES_FILE = "episodes.jsonl"
-
-# WebShop's episode list depends on the catalogue the env is built from.
-_WEBSHOP_CATALOGUE_KWARGS = ("num_products", "catalogue_seed", "data_path")
-
 
 @dataclass
 class EvalResult:
@@ -49,13 +47,6 @@ class EvalResult:
     out_dir: Path | None = None
 
 
-def _check_env_id(env_id: str) -> None:
-    from archer_envs import ENVS
-
-    if env_id not in ENVS:
-        raise ValueError(f"unknown env {env_id!r}: expected one of {', '.join(ENVS)}")
-
-
 def _check_episodes(episodes: int | None) -> None:
     if episodes is None:
         return
@@ -65,19 +56,6 @@ def _check_episodes(episodes: int | None) -> None:
         raise ValueError(f"episodes must be at least 1, got {episodes}")
 
 
-def _split_secrets(env_id: str, split: str, env_kwargs: dict[str, Any] | None) -> list:
-    from archer_envs.scripted import split_secrets
-
-    catalogue = {k: v for k, v in (env_kwargs or {}).items() if k in _WEBSHOP_CATALOGUE_KWARGS}
-    if env_id == "archer/WebShop-v0" and catalogue:
-        from archer_envs.webshop.env import shop
-
-        return shop(**catalogue)[0].goal_indices(split)
-    if env_id == "archer/JerichoDetective-v0":
-        raise ValueError(f"{env_id} has no list of secrets to evaluate on (one fixed game, no reset options)")
-    return list(split_secrets(env_id, split))
-
-
 def episode_secrets(
     env_id: str, split: str = "test", episodes: int | None = None, seed: int = 0, env_kwargs: dict[str, Any] | None = None
 ) -> list:
@@ -85,7 +63,7 @@ def episode_secrets(
 
     The rule (the leaderboard re-derives exactly this list):
 
-    1. ``base = archer_envs.scripted.split_secrets(env_id, split)``: every secret of the split in
+    1. ``base = archer_envs.descriptor(env_id).split_secrets(split, env_kwargs)``: every secret of the split in
        the data file's order (words, cities; Detective: the first 200 case seeds of the split's seed
        range; WebShop: the split's goal indices of the catalogue).
     2. ``episodes is None``: ``base``, each secret once, in that order (``seed`` is not used).
@@ -96,9 +74,8 @@ def episode_secrets(
     ``env_kwargs`` matter only for WebShop built from another catalogue (``num_products``,
     ``catalogue_seed``, ``data_path``), whose goal indices then come from that catalogue.
     """
-    _check_env_id(env_id)
     _check_episodes(episodes)
-    base = _split_secrets(env_id, split, env_kwargs)
+    base = descriptor(env_id).split_secrets(split, env_kwargs)
     if not base:
         raise ValueError(f"split {split!r} of {env_id} has no secrets")
     if episodes is None:

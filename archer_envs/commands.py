@@ -15,6 +15,8 @@ from contextlib import contextmanager
 
 import click
 
+from archer_envs import ENVS
+
 
 def parse_options(pairs: tuple[str, ...], param_hint: str = "--oracle-option") -> dict:
     """KEY=VALUE pairs (:func:`archer_envs.core.parse_key_values`); a malformed one is a usage error."""
@@ -64,8 +66,6 @@ def needs_extra(extra: str, *modules: str):
 
 def check_env_id(env_id: str) -> None:
     """A usage error naming the option (``ENV_ID`` or ``--env``), the unknown id and the registered ones."""
-    from archer_envs import ENVS
-
     if env_id not in ENVS:
         close = difflib.get_close_matches(env_id, list(ENVS), n=1, cutoff=0.8)
         ctx = click.get_current_context(silent=True)
@@ -89,11 +89,9 @@ oracle_kwargs_option = click.option(
 @click.command()
 def envs() -> None:
     """List the registered environments."""
-    from archer_envs import ENVS
-
     width = max(len(k) for k in ENVS)
-    for env_id, (*_, description) in ENVS.items():
-        click.echo(f"{env_id:<{width}}  {description}")
+    for env_id, d in ENVS.items():
+        click.echo(f"{env_id:<{width}}  {d.description}")
 
 
 @click.command()

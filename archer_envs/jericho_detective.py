@@ -36,6 +36,7 @@ from typing import Any
 import gymnasium as gym
 
 from archer_envs.core import action_space, check_render_mode, positive_int, reset_options, text_space, to_ascii
+from archer_envs.descriptor import AgentPrompt, EnvDescriptor
 
 ENV_VAR = "ARCHER_DETECTIVE_Z5"
 MAX_OBSERVATION_CHARS = 8192
@@ -189,3 +190,22 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
     def _require_open(self) -> None:
         if self._game is None:
             raise RuntimeError("this env is closed: make a new one")
+
+
+def _no_secrets(split: str, env_kwargs=None) -> list:
+    raise ValueError(f"{DESCRIPTOR.id} has no list of secrets to evaluate on (one fixed game, no reset options)")
+
+
+DESCRIPTOR = EnvDescriptor(
+    id="archer/JerichoDetective-v0",
+    entry_point="archer_envs.jericho_detective:JerichoDetectiveEnv",
+    description="Jericho's detective.z5 as in ArCHer: look + inventory + reply + valid actions; reward = score "
+    "gained, 50 steps (needs the `jericho` extra and your own detective.z5).",
+    secrets=_no_secrets,
+    prompt=AgentPrompt(
+        "You are playing the text adventure 'Detective'. Solve the case and score points. When the "
+        "observation lists valid actions, choose one of them. Reply with one command only, on one line.",
+        "Your next command:",
+    ),
+    gamma=0.98,
+)

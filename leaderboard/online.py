@@ -10,7 +10,8 @@ The protocol (JSON over HTTP, every route needs the run owner's token; see the R
 ``POST /api/runs`` ``{"env_id", "metadata"}``
     opens a run of :func:`run_size` episodes whose secrets are drawn from :func:`online_pool` (the
     env's whole secret set where it has one, so knowing the shipped test split narrows nothing; for
-    an env whose secret is a generating seed, fresh seeds outside every split, see ``FRESH_SEEDS``).
+    an env whose secret is a generating seed, fresh seeds outside every split: its descriptor's
+    ``fresh_seeds``).
     Any run the same token still has open on that env is finished first, its unplayed episodes
     forfeited, so opening runs and keeping only the good ones gains nothing.
 ``GET /api/runs/{id}``
@@ -44,6 +45,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from archer_envs import descriptor
 from leaderboard.store import Store
 
 ONLINE_SPLIT = "online"  # the split a finished run is stored under
@@ -79,9 +81,6 @@ def run_size(env_id: str) -> int:
     return len(episode_secrets(env_id, "test"))
 
 
-# Envs whose secret is a seed that generates the episode: a fresh seed from a range no split uses, so
-# a client cannot precompute the shipped split's episodes and recognise one from its first observation.
-FRESH_SEEDS = {"archer/Detective-v0": (2**32, 2**62)}
 
 
 def draw_secrets(env_id: str) -> list:
@@ -89,8 +88,11 @@ def draw_secrets(env_id: str) -> list:
     the OS's random source: nothing a client has can predict it."""
     rng = random.SystemRandom()
     n = run_size(env_id)
-    if env_id in FRESH_SEEDS:
-        low, high = FRESH_SEEDS[env_id]
+    # Envs whose secret is a seed that generates the episode declare a fresh-seed range no split uses, so a
+    # client cannot precompute the shipped split's episodes and recognise one from its first observation.
+    fresh = descriptor(env_id).fresh_seeds
+    if fresh is not None:
+        low, high = fresh
         return [rng.randrange(low, high) for _ in range(n)]
     pool = online_pool(env_id)
     out: list = []

@@ -2,7 +2,6 @@
 
 import gymnasium as gym
 import pytest
-from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -156,10 +155,6 @@ def test_leaks_from_any_backend_are_filtered():
 
 
 # --- the env ---------------------------------------------------------------------------------------------
-def test_passes_gymnasium_env_checker():
-    check_env(gym.make(ENV_ID, render_mode="ansi").unwrapped, skip_render_check=False)
-
-
 def test_observation_reward_and_info(env):
     obs, _ = env.reset(options={"city": "Seoul"})
     assert obs == "Questions:\n"
@@ -202,9 +197,9 @@ def test_bad_reset_options(env, options, match):
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(action=st.one_of(st.text(max_size=500), st.binary(max_size=100).map(lambda b: b.decode("latin-1"))))
 def test_fuzz_any_string_costs_a_turn(env, action):
+    # That any string is an action in the observation space: test_env_conformance.py, for every env.
     env.reset(seed=1)
     obs, reward, terminated, truncated, info = env.step(action)
-    assert env.observation_space.contains(obs)
     assert reward == (0.0 if info["success"] else -1.0)
 
 

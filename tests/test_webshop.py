@@ -2,7 +2,6 @@
 
 import gymnasium as gym
 import pytest
-from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -153,17 +152,13 @@ def test_bad_reset_options(env, options, match):
         env.reset(options=options)
 
 
-def test_passes_gymnasium_env_checker():
-    check_env(gym.make(ENV_ID, render_mode="ansi").unwrapped, skip_render_check=False)
-
-
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(action=st.one_of(st.text(max_size=300), st.builds(lambda s: f"search[{s}]", st.text(max_size=60)),
                         st.builds(lambda s: f"click[{s}]", st.text(max_size=40))))
-def test_fuzz_any_string_is_an_action(env, action):
+def test_fuzz_any_first_string_earns_nothing_and_ends_nothing(env, action):
+    # That any string is an action in the observation space: test_env_conformance.py, for every env.
     env.reset(options={"goal": 5})
     obs, reward, terminated, truncated, info = env.step(action)
-    assert env.observation_space.contains(obs)
     assert reward == 0.0 and not terminated
 
 

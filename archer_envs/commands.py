@@ -112,7 +112,7 @@ def play(env_id, secret, split, seed, oracle, oracle_options) -> None:
     kwargs = {"render_mode": "ansi", **oracle_kwargs(oracle, oracle_options)}
     with usage_errors(OSError, ImportError):
         env = gym.make(env_id, **kwargs)
-        option = secret_option(env) if hasattr(env.unwrapped, "game") or hasattr(env.unwrapped, "secret_option") else None
+        option = secret_option(env)
         options = {"split": split} if option else {}
         if secret is not None:
             if option is None:

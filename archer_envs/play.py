@@ -70,11 +70,12 @@ def make_batched_env(env_id: str, num_envs: int, **env_kwargs: Any):
     )
 
 
-def secret_option(env) -> str:
-    """The reset option that forces an episode's secret ("word", "city", "case", ...)."""
+def secret_option(env) -> str | None:
+    """The reset option that forces an episode's secret ("word", "city", "case", ...), or None when the
+    env has none (one fixed game)."""
     inner = env.unwrapped
     game = getattr(inner, "game", None)
-    return game.secret_option if game is not None else inner.secret_option
+    return getattr(game, "secret_option", None) or getattr(inner, "secret_option", None)
 
 
 def play_episodes(

@@ -35,6 +35,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
+from archer_envs.play import secret_option
+
 # Read from every step's info by archer_envs.play (and the leaderboard's online runs) for envs played on secrets.
 SUCCESS_KEY = "success"
 REPLY_KEYS = ("answer", "response")  # the env's reply to the action: either name
@@ -64,13 +66,6 @@ def fuzz_strings(rng: random.Random, n: int) -> list[str]:
         text = "".join(rng.choice(rng.choice(pools)) for _ in range(length))
         out.append(rng.choice(("{}", "Is it {}?", "search[{}]", "click[{}]", "ask {}", "{}\n{}")).format(text, text))
     return out
-
-
-def secret_option(env: gym.Env) -> str | None:
-    """The reset option that forces an episode's secret, or None when the env has none (one fixed game)."""
-    inner = env.unwrapped
-    game = getattr(inner, "game", None)
-    return getattr(game, "secret_option", None) or getattr(inner, "secret_option", None)
 
 
 def required_info_keys(env: gym.Env) -> tuple[str, ...]:

@@ -19,8 +19,8 @@ from archer_envs import ENVS
 
 
 def parse_options(pairs: tuple[str, ...], param_hint: str = "--oracle-option") -> dict:
-    """KEY=VALUE pairs (:func:`archer_envs.core.parse_key_values`); a malformed one is a usage error."""
-    from archer_envs.core import parse_key_values
+    """KEY=VALUE pairs (:func:`archer_envs.arguments.parse_key_values`); a malformed one is a usage error."""
+    from archer_envs.arguments import parse_key_values
 
     try:
         return parse_key_values(pairs)

@@ -18,7 +18,7 @@ them; each game reply already ends in newlines, so they fall on separate lines::
 - the valid actions are ``get_valid_actions()`` written as a Python list, e.g.
   ``['north', 'take paper']`` (``[]`` once the game is over).
 
-Then every line is made ASCII (:func:`archer_envs.core.to_ascii`) and, past
+Then every line is made ASCII (:func:`archer_envs.text.to_ascii`) and, past
 :data:`MAX_OBSERVATION_CHARS`, the start is cut so that the valid actions at the end survive.
 
 Reward: the increase of the game's score (``info["score"]``; 360 at most). Terminated when Jericho
@@ -35,7 +35,11 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import action_space, check_render_mode, positive_int, reset_options, text_space, to_ascii
+from archer_envs.arguments import check_render_mode, positive_int, reset_options
+
+from archer_envs.spaces import action_space, text_space
+
+from archer_envs.text import to_ascii
 from archer_envs.descriptor import AgentPrompt, EnvDescriptor
 
 ENV_VAR = "ARCHER_DETECTIVE_Z5"

@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     from agents.pipeline import run_pipeline
     from agents.plots import read_metrics
-    from archer_envs.core import parse_key_values
+    from archer_envs.arguments import parse_key_values
 
     try:
         overrides = parse_key_values(args.settings)

@@ -33,7 +33,7 @@ def main() -> None:
 
     from agents.algorithms import get_algorithm
     from agents.training import bc_start, peak_memory_mb
-    from archer_envs.core import parse_key_values
+    from archer_envs.arguments import parse_key_values
 
     try:
         overrides = parse_key_values(args.settings)

@@ -39,7 +39,7 @@ def main() -> None:
     from agents.bc import BCConfig, train_bc
     from agents.checkpoint import load_policy
     from agents.data import generate_dataset, transitions
-    from archer_envs.core import parse_key_values
+    from archer_envs.arguments import parse_key_values
     from archer_envs.scripted import scripted_policy
 
     torch.set_num_threads(args.threads)

@@ -183,7 +183,7 @@ def check_track(submission: dict[str, Any]) -> None:
 
 def normalised_action(action: str) -> str:
     """An action as the envs read it: whitespace runs folded to one space, ends stripped (see
-    ``archer_envs.core.sanitize``), and case folded."""
+    ``archer_envs.text.sanitize``), and case folded."""
     return " ".join(str(action).split()).casefold()
 
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archer_envs  # noqa: F401
-from archer_envs.core import sanitize
+from archer_envs.text import sanitize
 from archer_envs.guess_my_city import NON_ANSWER, CityKnowledgeOracle, CityList, censor, reveals
 from archer_envs.guess_my_city.cities import SLOTS
 from archer_envs.guess_my_city.knowledge import phrasing_bank
@@ -231,7 +231,7 @@ def test_policies_are_ranked():
 
 
 def test_sentences_fit_the_transcript_unchanged_but_for_ascii_transliteration():
-    from archer_envs.core import sanitize
+    from archer_envs.text import sanitize
 
     game = gym.make(ENV_ID).unwrapped.game
     for city in CITIES.cities:

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import archer_envs
 from archer_gym.cli import main
-from archer_envs.core import CHARSET
+from archer_envs.text import CHARSET
 from archer_envs.jericho_detective import (
     ENV_VAR,
     MAX_COMMAND_CHARS,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-from archer_envs.core import text_space
+from archer_envs.spaces import text_space
 
 ENV_ID = "archer-test/TwoStep-v0"
 START = "Pick a door: red or blue?\n"

@@ -36,7 +36,11 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import ResetOption, action_space, check_render_mode, positive_int, reset_options, sanitize, text_space
+from archer_envs.arguments import check_render_mode, positive_int, reset_options, ResetOption
+
+from archer_envs.spaces import action_space, text_space
+
+from archer_envs.text import sanitize
 from archer_envs.detective.case import DRAWING_ROOM, HALL, TIME, Case
 from archer_envs.detective.suspects import (
     DETECTIVE_TASK,

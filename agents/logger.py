@@ -58,7 +58,7 @@ class MetricLogger:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError as e:  # torch without the tensorboard package
-                warnings.warn(f"TensorBoard logging disabled ({e}); pip install tensorboard to enable it")
+                warnings.warn(f"TensorBoard logging disabled ({e}); pip install tensorboard to enable it", stacklevel=2)
             else:
                 self.writer = SummaryWriter(log_dir=self.out_dir)
 
@@ -94,7 +94,8 @@ class MetricLogger:
         extra = [k for k in record if k not in self._columns and k not in self._warned]
         if extra:
             self._warned.update(extra)
-            warnings.warn(f"metric(s) {extra} first logged after the CSV header was written: they go to metrics.jsonl only")
+            warnings.warn(f"metric(s) {extra} first logged after the CSV header was written: "
+                          "they go to metrics.jsonl only", stacklevel=2)
         self._csv.writerow(record)
         self._csv_file.flush()
 

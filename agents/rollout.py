@@ -39,7 +39,6 @@ Transitions
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass
 from typing import Any
 

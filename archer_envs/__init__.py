@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
-
 __version__ = "0.1.0"
 
 from archer_envs.descriptor import EnvDescriptor

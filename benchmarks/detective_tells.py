@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     train = [interview(generate_case(s), oracle) for s in range(args.cases)]
     test_seeds = range(SPLITS["test"][0], SPLITS["test"][0] + args.cases)
     test = [interview(generate_case(s), oracle) for s in test_seeds]
-    print(f"| classifier | test cases | accuracy | chance |\n|---|---:|---:|---:|")
+    print("| classifier | test cases | accuracy | chance |\n|---|---:|---:|---:|")
     for name, classifier in CLASSIFIERS.items():
         print(f"| {name} | {len(test)} | {accuracy(classifier, train, test):.3f} | {chance(test):.3f} |")
     rng = np.random.default_rng(0)

@@ -136,7 +136,7 @@ def main() -> None:
                 else:
                     shared = lm_agent(args.max_new_tokens)
 
-                    def make():
+                    def make(shared=shared):
                         return shared  # one model in memory; its act() is called from every client thread
                 for n in args.clients:
                     seconds, episodes, turns = play_concurrently(url, tokens[:n], make, args.batch_size)

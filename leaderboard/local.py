@@ -42,10 +42,10 @@ class LocalServer:
             try:
                 request("GET", self.url + "/healthz", timeout=2)
                 return
-            except LeaderboardError:
+            except LeaderboardError as err:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"the leaderboard server did not start: {self.log_path.read_text()}")
+                    raise RuntimeError(f"the leaderboard server did not start: {self.log_path.read_text()}") from err
                 time.sleep(0.2)
 
     def stop(self) -> None:

@@ -10,7 +10,7 @@ from archer_envs.detective import REWARDS, deduce, generate_case, guard
 from archer_envs.detective.env import MAX_OBSERVATION_CHARS, SPLITS
 from archer_envs.detective.policies import ExpertPolicy, NoisyPolicy, RandomPolicy
 from archer_envs.detective.suspects import SuspectKnowledgeOracle, encode_secret
-from archer_envs.detective.tells import CLASSIFIERS, INTERVIEW, accuracy, chance, interview, masked
+from archer_envs.detective.tells import CLASSIFIERS, accuracy, chance, interview
 from archer_envs.benchmark import summarize
 from archer_envs.play import play_episodes
 
@@ -131,7 +131,7 @@ def test_observation_stays_under_its_limit_and_keeps_the_newest_turns(env):
 
 def test_truncated_after_fifty_steps(env):
     env.reset(options={"case": 2})
-    for turn in range(50):
+    for _ in range(50):
         *_, terminated, truncated, info = env.step("look")
     assert truncated and not terminated and info["culprit"]
 

@@ -182,7 +182,7 @@ def test_lists_negations_and_wrong_cities_never_win(env, question):
 
 def test_truncated_after_twenty_turns(env):
     env.reset(seed=0)
-    for turn in range(20):
+    for _ in range(20):
         *_, terminated, truncated, info = env.step("What is the weather like?")
     assert truncated and not terminated and "city" in info
 

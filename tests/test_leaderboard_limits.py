@@ -16,7 +16,7 @@ from archer_envs.benchmark import evaluate
 from leaderboard.client import play, request, submit
 from leaderboard.store import Store
 from leaderboard.submission import make_submission
-from test_leaderboard_server import browser, raw, serving  # noqa: F401  (browser: the shared fixture)
+from test_leaderboard_server import raw, serving
 
 ENV = "archer/TwentyQuestions-v0"
 META = {"agent_name": "agent", "algorithm": "scripted", "base_model": "none", "parameters": None,

@@ -7,9 +7,7 @@ from __future__ import annotations
 import copy
 import http.client
 import json
-import os
 import re
-import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -188,26 +186,6 @@ def test_rate_limits_and_restart(tmp_path, results):
     with serving(db) as srv:  # the same file after a restart
         entries = request("GET", f"{srv.url}/api/submissions?env_id={ENV}")["entries"]
         assert [e["id"] for e in entries] == [first["id"]] and entries[0]["agent_name"] == "noisy-2"
-
-
-def chromium() -> str | None:
-    explicit = os.environ.get("ARCHER_CHROMIUM")
-    return explicit or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium()
-    if executable is None:
-        if os.environ.get("ARCHER_REQUIRE_BROWSER") == "1":
-            pytest.fail("ARCHER_REQUIRE_BROWSER=1 but no chromium: `python3 bootstrap.py test` installs it")
-        pytest.skip("no chromium on this machine (install Debian's chromium or set ARCHER_CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, headless=True)
-        yield b
-        b.close()
 
 
 def test_the_page_shows_a_new_result_in_its_rank(tmp_path, results, browser):

@@ -1,7 +1,6 @@
 """Batched play (one oracle call per step), the scripted policies, and the CLI."""
 
 import gymnasium as gym
-import numpy as np
 import pytest
 import json
 

@@ -138,7 +138,7 @@ def test_search_only_on_the_search_page(env):
 def test_truncation_and_max_steps_argument():
     env = gym.make(ENV_ID, max_steps=10)
     env.reset(options={"goal": 3})
-    for step in range(10):
+    for _step in range(10):
         *_, terminated, truncated, _ = env.step("click[nowhere]")
     assert truncated and not terminated
     with pytest.raises(ValueError, match="max_steps"):

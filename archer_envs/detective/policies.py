@@ -44,12 +44,9 @@ class Reading:
         self.empty_rooms: set[str] = set()  # doors examined: nobody was there at nine
         self.used_rooms: set[str] = set()  # doors examined: the room was used this evening
         lines = observation.splitlines()
-        location = None
-        for i, line in enumerate(lines):
+        for line in lines:
             if line.startswith("> "):
                 continue
-            if line.startswith("You are in the "):
-                location = line[len("You are in the "):].split(".")[0]
             if (m := _INITIALS.search(line)) and line.startswith("Near the body"):
                 self.initials = m.groups()
             if m := _CLAIM.match(line):

@@ -240,7 +240,7 @@ class CityQuestionParser:
                 millions = number / 1000 if m.group(3) == "thousand" else number
                 sign = 1 if m.group(1) in ("more", "over", "above", "bigger", "larger", "greater", "at least") else -1
                 return CityQuestion("population", text, negated=negated, threshold=(sign, millions))
-            for start, end, form in self.values.mentions(text):
+            for _start, _end, form in self.values.mentions(text):
                 kind, value = self.value_types[form]
                 if kind == "currency" and not (_CURRENCY_CONTEXT & set(text.split())):
                     continue

@@ -57,7 +57,8 @@ def _check_episodes(episodes: int | None) -> None:
 
 
 def episode_secrets(
-    env_id: str, split: str = "test", episodes: int | None = None, seed: int = 0, env_kwargs: dict[str, Any] | None = None
+    env_id: str, split: str = "test", episodes: int | None = None, seed: int = 0,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> list:
     """The secrets of an evaluation, one per episode, in play order.
 

@@ -178,7 +178,8 @@ def _play_ending(outcome: str, env, total: float) -> str:
 @click.argument("env_id")
 @click.option("--policy", default="expert", show_default=True, type=click.Choice(["expert", "noisy", "random"]))
 @click.option("--split", default="test", show_default=True, type=click.Choice(["train", "test", "all"]))
-@click.option("--repeats", default=1, show_default=True, type=click.IntRange(min=1), help="Episodes per secret of the split.")
+@click.option("--repeats", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Episodes per secret of the split.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the policy's random choices.")
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")

@@ -166,7 +166,9 @@ class SideBySideEnvs:
             env.close()
 
 
-def _play_side_by_side(agent: Agent, env_id: str, secrets: Sequence, batch_size: int, **env_kwargs: Any) -> list[EpisodeResult]:
+def _play_side_by_side(
+    agent: Agent, env_id: str, secrets: Sequence, batch_size: int, **env_kwargs: Any
+) -> list[EpisodeResult]:
     envs = SideBySideEnvs(env_id, min(batch_size, len(secrets)), **env_kwargs)
     option = secret_option(envs.envs[0])
     results: list[EpisodeResult] = []

@@ -19,7 +19,8 @@ import numpy as np
 
 from archer_envs.detective.case import DRAWING_ROOM
 
-_BRIEF = re.compile(r"found dead in the (.+?) at nine o'clock tonight\. The suspects wait in the drawing room: (.+?)\. Rooms: (.+?)\.\n")
+_BRIEF = re.compile(r"found dead in the (.+?) at nine o'clock tonight\. "
+                    r"The suspects wait in the drawing room: (.+?)\. Rooms: (.+?)\.\n")
 _HERE = re.compile(r"You are in the (.+?)\. You see: (.+?)\.(?: The suspects|$)", re.M)
 _INITIALS = re.compile(r"'([A-Z])\.([A-Z])\.'")
 _CLAIM = re.compile(r'^(\w+ \w+): "At nine o\'clock I was in the (.+?), on my own; you will find my (.+?) there\.')

@@ -139,7 +139,8 @@ def setup(venv_dir: Path = VENV, locked: bool = True) -> Path:
         pip = [py, "-m", "pip", "install"]
         if locked:
             if not CONSTRAINTS.is_file():
-                sys.exit(f"{CONSTRAINTS.name} is missing: restore it from git, or make one with `python3 bootstrap.py lock`")
+                sys.exit(f"{CONSTRAINTS.name} is missing: restore it from git, "
+                         "or make one with `python3 bootstrap.py lock`")
             made_with = lock_python()
             if made_with != python_tag():
                 print(f"note: {CONSTRAINTS.name} was made with Python {made_with}; on Python {python_tag()} the "

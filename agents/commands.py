@@ -139,14 +139,18 @@ def train() -> None:
 
 
 @train.command("bc")
-@click.option("--data", "dataset", required=True, type=click.Path(dir_okay=False), help="Dataset JSONL (`archer data generate`).")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Checkpoint directory (resumed if it exists).")
-@click.option("--top-fraction", default=1.0, show_default=True, type=float, help="Keep the top fraction by return (filtered BC).")
+@click.option("--data", "dataset", required=True, type=click.Path(dir_okay=False),
+              help="Dataset JSONL (`archer data generate`).")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Checkpoint directory (resumed if it exists).")
+@click.option("--top-fraction", default=1.0, show_default=True, type=float,
+              help="Keep the top fraction by return (filtered BC).")
 @click.option("--epochs", default=3, show_default=True, type=click.IntRange(min=1))
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1))
 @click.option("--lr", default=3e-4, show_default=True, type=float)
 @click.option("--seed", default=0, show_default=True)
-@click.option("--init", default=None, help="Start from a checkpoint, model path or hub name [default: the offline small GPT-2].")
+@click.option("--init", default=None,
+              help="Start from a checkpoint, model path or hub name [default: the offline small GPT-2].")
 @click.option("--n-layer", default=4, show_default=True, type=click.IntRange(min=1))
 @click.option("--n-embd", default=256, show_default=True, type=click.IntRange(min=8))
 def train_bc_command(dataset, out, top_fraction, epochs, batch_size, lr, seed, init, n_layer, n_embd) -> None:
@@ -164,7 +168,8 @@ def train_bc_command(dataset, out, top_fraction, epochs, batch_size, lr, seed, i
         raise click.UsageError(str(err)) from err
     click.echo(
         f"BC on {result.utterances} utterances of {result.trajectories_kept} episodes: loss "
-        f"{result.epoch_losses[0]:.3f} -> {result.epoch_losses[-1]:.3f} in {result.seconds:.0f} s; checkpoint {result.checkpoint}"
+        f"{result.epoch_losses[0]:.3f} -> {result.epoch_losses[-1]:.3f} in {result.seconds:.0f} s; "
+        f"checkpoint {result.checkpoint}"
     )
 
 
@@ -180,14 +185,18 @@ def _train_command(name: str) -> None:
                   help="JSON or TOML file of config fields (applied over the preset).")
     @click.option("--out", default=None, type=click.Path(file_okay=False),
                   help=f"Run directory (resumed if it holds a checkpoint) [default: runs/{name}-<env>].")
-    @click.option("--init", default=None, help="BC checkpoint to start from [default: made from behaviour data in OUT/bc].")
+    @click.option("--init", default=None,
+                  help="BC checkpoint to start from [default: made from behaviour data in OUT/bc].")
     @click.option("--minutes", "max_minutes", type=float, default=None, help="Wall-time budget of the RL phase.")
     @click.option("--iterations", type=click.IntRange(min=1), default=None)
     @click.option("--trajectories", "max_trajectories", type=click.IntRange(min=1), default=None,
                   help="Stop once this many trajectories were collected.")
     @click.option("--seed", type=int, default=None)
-    @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Any config field, e.g. --set critic_steps=20.")
-    def command(env_id, preset, config_file, out, init, max_minutes, iterations, max_trajectories, seed, settings) -> None:
+    @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+                  help="Any config field, e.g. --set critic_steps=20.")
+    def command(
+        env_id, preset, config_file, out, init, max_minutes, iterations, max_trajectories, seed, settings
+    ) -> None:
         check_env_id(env_id)
         from agents.algorithms import get_algorithm
 
@@ -268,7 +277,8 @@ for _name in ("archer", "ppo", "filtered_bc", "chai"):
 @click.option("--config", "config_file", default=None, type=click.Path(dir_okay=False),
               help="JSON or TOML file of ArcherConfig fields.")
 @click.option("--protocol", default="paper", show_default=True, type=click.Choice(["paper", "generalisation"]),
-              help="paper: train and evaluate on the same secrets (the paper's code); generalisation: held-out test split.")
+              help="paper: train and evaluate on the same secrets (the paper's code); "
+                   "generalisation: held-out test split.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Any ArcherConfig field.")
 def pipeline_command(env_id, out, trajectories, minutes, preset, config_file, protocol, settings) -> None:
     """The main job: behaviour data -> BC -> ArCHer -> test-split table (behaviour policy, BC, ArCHer,

@@ -103,7 +103,8 @@ def _parse_trajectory(obj: Any) -> Trajectory:
     """Check one decoded line; raise ValueError saying what is wrong."""
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-    missing = [k for k in ("format", "format_version", "env_id", "secret", "policy", "return", "success", "turns") if k not in obj]
+    missing = [k for k in ("format", "format_version", "env_id", "secret", "policy", "return", "success", "turns")
+               if k not in obj]
     if missing:
         raise ValueError(f"missing field(s) {', '.join(missing)}")
     if obj["format"] != FORMAT:

@@ -431,7 +431,9 @@ class LMPolicy(torch.nn.Module):
         return self.generate(observations)
 
     @torch.no_grad()
-    def generate(self, observations: Sequence[str], temperature: float | None = None, greedy: bool = False) -> list[str]:
+    def generate(
+        self, observations: Sequence[str], temperature: float | None = None, greedy: bool = False
+    ) -> list[str]:
         """Batched generation: left-padded prompts (newest ``max_context_tokens`` tokens), stopping at
         the first newline token or EOS; returns the text before the newline, stripped. Dropout is
         off while generating (the module's train/eval mode is restored afterwards)."""

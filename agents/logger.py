@@ -80,8 +80,10 @@ class MetricLogger:
                 raise ValueError(f"step must be an integer, got {step!r}")
         for reserved in ("step", "time"):
             if reserved in metrics:
-                raise ValueError(f"{reserved!r} is written by the logger; rename the metric {reserved}={metrics[reserved]!r}")
-        record = {"step": step, "time": round(time.time() - self._start, 3), **{k: _plain(v) for k, v in metrics.items()}}
+                raise ValueError(f"{reserved!r} is written by the logger; "
+                                 f"rename the metric {reserved}={metrics[reserved]!r}")
+        record = {"step": step, "time": round(time.time() - self._start, 3),
+                  **{k: _plain(v) for k, v in metrics.items()}}
         if self._jsonl is None:
             self._open()
         self._jsonl.write(json.dumps(record, default=str) + "\n")
@@ -104,7 +106,8 @@ class MetricLogger:
                 if key != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):
                     self.writer.add_scalar(key, value, global_step=step)
         if self.console:
-            print(f"step {step} | " + " | ".join(f"{k} {_short(v)}" for k, v in record.items() if k != "step"), flush=True)
+            print(f"step {step} | " + " | ".join(f"{k} {_short(v)}" for k, v in record.items() if k != "step"),
+                  flush=True)
         return record
 
     def close(self) -> None:

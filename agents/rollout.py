@@ -182,7 +182,9 @@ class RolloutCollector:
     ``env_kwargs`` go to the env constructor (e.g. ``oracle=...``, ``max_turns=...``).
     """
 
-    def __init__(self, env_id: str, num_envs: int = 32, split: str | None = "train", seed: int = 0, **env_kwargs: Any) -> None:
+    def __init__(
+        self, env_id: str, num_envs: int = 32, split: str | None = "train", seed: int = 0, **env_kwargs: Any
+    ) -> None:
         import archer_envs  # noqa: F401  (registers the ids)
 
         self.num_envs = _positive_int("num_envs", num_envs)
@@ -237,7 +239,8 @@ class RolloutCollector:
             final, rewards, terminated, truncated, success = self._envs.step(actions)
             steps += 1
             for i in range(self.num_envs):
-                t = Transition(observations[i], actions[i], float(rewards[i]), final[i], bool(terminated[i]), bool(truncated[i]))
+                t = Transition(observations[i], actions[i], float(rewards[i]), final[i], bool(terminated[i]),
+                               bool(truncated[i]))
                 self._running[i].append(t)
                 if t.done or t.truncated:
                     finished.append(EpisodeRecord(self._running[i], bool(success[i]), i))

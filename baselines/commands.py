@@ -26,9 +26,12 @@ from archer_envs.commands import check_env_id, parse_options
 @click.option("--threshold", "thresholds", type=float, multiple=True,
               help="Test returns for the sample-efficiency table [default: BC start + 0.5/1/2, and the paper's].")
 @click.option("--protocol", default="paper", show_default=True, type=click.Choice(["paper", "generalisation"]),
-              help="paper: train and evaluate on the same secrets (the paper's code); generalisation: held-out test split.")
+              help="paper: train and evaluate on the same secrets (the paper's code); "
+                   "generalisation: held-out test split.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="A config field for every algorithm.")
-def compare_command(env_id, algos, seeds, budget, out, preset, jobs, config_dir, thresholds, protocol, settings) -> None:
+def compare_command(
+    env_id, algos, seeds, budget, out, preset, jobs, config_dir, thresholds, protocol, settings
+) -> None:
     """Run every algorithm with the same budget, seeds and BC start; write a results table (Markdown +
     JSON), learning curves with a band over seeds, and the sample-efficiency table."""
     check_env_id(env_id)

@@ -40,7 +40,8 @@ def main() -> None:
     for r in rows:
         if r.get("eval_return") is not None:
             minutes = (r.get("elapsed_s") or 0.0) / 60
-            print(f"{r['step']:>9} {r['trajectories']:>12} {minutes:>8.1f} {r['eval_return']:>11.2f} {r['eval_success']:>8.3f}")
+            print(f"{r['step']:>9} {r['trajectories']:>12} {minutes:>8.1f} {r['eval_return']:>11.2f} "
+                  f"{r['eval_success']:>8.3f}")
     it = [r for r in rows if r.get("critic_s") is not None]
     if it:
         n = len(it)

@@ -95,10 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n## Markdown\n\n| measurement | steps/s |\n|---|---:|")
     for label, rate in rows:
         print(f"| {label} | {fmt_rate(rate)} |")
-    print("\n| policy | cases | mean return ± 95% CI | solved | mean steps | steps to solve |\n|---|---:|---:|---:|---:|---:|")
+    print("\n| policy | cases | mean return ± 95% CI | solved | mean steps | steps to solve |"
+          "\n|---|---:|---:|---:|---:|---:|")
     for name, s, sts in table:
-        print(f"| {name} | {s['episodes']} | {s['mean_return']:.3f} ± {s['return_ci95']:.3f} | {s['success_rate']:.3f} | "
-              f"{s['mean_turns']:.2f} | {sts:.2f} |")
+        print(f"| {name} | {s['episodes']} | {s['mean_return']:.3f} ± {s['return_ci95']:.3f} "
+              f"| {s['success_rate']:.3f} | {s['mean_turns']:.2f} | {sts:.2f} |")
     return 0
 
 

@@ -35,7 +35,8 @@ _TOPICS = [
     "the biggest festival in {m}", "the markets in {m}", "the parks in {m}", "the schools in {m}",
     "the music people like in {m}", "the nightlife in {m}",
 ]
-_STEMS = ["Tell me about {t}.", "What can you say about {t}?", "How would you describe {t}?", "What is special about {t}?"]
+_STEMS = ["Tell me about {t}.", "What can you say about {t}?", "How would you describe {t}?",
+          "What is special about {t}?"]
 _MONTHS = "January February March April May June July August September October November December".split()
 
 

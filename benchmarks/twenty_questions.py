@@ -477,13 +477,13 @@ def main(argv: list[str] | None = None) -> int:
     paid_all = -expert_all["mean_return"]
     paid_test = -expert_test["mean_return"]
     print(f"  information-theoretic floor: log2({n_words}) = {floor:.2f} questions")
-    print(f"  expert: mean turns {expert_all['mean_turns']:.2f} - 1 free guess = {paid_all:.2f} paid questions over all "
-          f"{n_words} words ({paid_test:.2f} on the test words): {paid_all - floor:+.2f} vs log2({n_words}), "
+    print(f"  expert: mean turns {expert_all['mean_turns']:.2f} - 1 free guess = {paid_all:.2f} paid questions "
+          f"over all {n_words} words ({paid_test:.2f} on the test words): {paid_all - floor:+.2f} vs log2({n_words}), "
           f"{paid_all - optimum:+.2f} vs the exact optimum {optimum:.2f}")
-    print(f"  meaning: the correct final guess costs 0 reward, so identifying the word by perfect binary search and then "
-          f"guessing it pays log2({n_words}) = {floor:.1f} questions (return about -{floor:.1f}); a guess is itself a "
-          f"yes/no question, though, so guessing early (the expert guesses when 2 words remain) pays less: "
-          f"the best possible average is {optimum:.2f} (exact, equal priors, any splits; Kraft bound "
+    print(f"  meaning: the correct final guess costs 0 reward, so identifying the word by perfect binary search "
+          f"and then guessing it pays log2({n_words}) = {floor:.1f} questions (return about -{floor:.1f}); "
+          f"a guess is itself a yes/no question, though, so guessing early (the expert guesses when 2 words remain) "
+          f"pays less: the best possible average is {optimum:.2f} (exact, equal priors, any splits; Kraft bound "
           f"log2({n_words}) - 1 = {floor - 1:.2f})")
 
     total = time.perf_counter() - t_start

@@ -1,4 +1,5 @@
-"""The leaderboard's commands of ``archer``: ``archer leaderboard pack|verify|serve|submit|play|delete|export|token``."""
+"""The leaderboard's commands of ``archer``:
+``archer leaderboard pack|verify|serve|submit|play|delete|export|token``."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def metadata_options(required: bool = True):
         click.option("--base-model", required=required, help="e.g. gpt2, GPT-2 2x128 from config."),
         click.option("--parameters", type=click.IntRange(min=0), default=None,
                      help="Parameter count of the agent's model(s)."),
-        click.option("--trajectories", type=click.IntRange(min=0), default=None, help="Env trajectories used in training."),
+        click.option("--trajectories", type=click.IntRange(min=0), default=None,
+                     help="Env trajectories used in training."),
         click.option("--code-url", default="", help="Where the code that made the agent is."),
         click.option("--contact", default="", help="Who to ask about it."),
     ]
@@ -41,7 +43,9 @@ def metadata_options(required: bool = True):
 @click.argument("eval_dir", type=click.Path(file_okay=False, exists=True))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The submission file to write (JSON).")
 @metadata_options()
-def leaderboard_pack(eval_dir, out, agent_name, algorithm, base_model, parameters, trajectories, code_url, contact) -> None:
+def leaderboard_pack(
+    eval_dir, out, agent_name, algorithm, base_model, parameters, trajectories, code_url, contact
+) -> None:
     """Turn an `archer eval --out EVAL_DIR` result into a submission file, checked before it is written."""
     from archer_envs.benchmark import write_atomic
     from leaderboard.submission import SubmissionError, check_schema, make_submission
@@ -164,7 +168,8 @@ def leaderboard_play(agent_spec, env_id, url, token, batch_size, run_id, seed, n
     try:
         if run_id is None:
             run_id = int(open_run(url, token, env_id, metadata)["run"])
-            click.echo(f"run {run_id} opened on {env_id}; if the connection drops, resume with --run {run_id}", err=True)
+            click.echo(f"run {run_id} opened on {env_id}; if the connection drops, resume with --run {run_id}",
+                       err=True)
         answer = play(agent, env_id, url, token, run=run_id, batch_size=batch_size, progress=not no_progress)
     except LeaderboardError as err:
         click.echo(f"not accepted: {err}" + (f" (resume with --run {run_id})" if run_id else ""), err=True)

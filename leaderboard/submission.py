@@ -318,5 +318,5 @@ def verify_schema_valid(submission: dict[str, Any], leaderboard: bool = True, st
 
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LEADERBOARD_SPLIT", "SubmissionError", "Verdict", "check_schema",
-           "check_limits", "check_metadata", "check_track", "fingerprint", "load_submission", "oracle_setting", "make_submission", "replay", "replay_kwargs",
-           "verify_schema_valid", "verify_submission"]
+           "check_limits", "check_metadata", "check_track", "fingerprint", "load_submission", "oracle_setting",
+           "make_submission", "replay", "replay_kwargs", "verify_schema_valid", "verify_submission"]

@@ -97,7 +97,8 @@ def test_cli_data_generate(tmp_path):
 
 
 def test_cli_data_generate_rejects_unknown_policy(tmp_path):
-    res = CliRunner().invoke(main, ["data", "generate", "--env", ENV_ID, "--policy", "oracle", "--out", str(tmp_path / "x")])
+    res = CliRunner().invoke(main, ["data", "generate", "--env", ENV_ID, "--policy", "oracle",
+                                    "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "oracle" in res.output
 
 

@@ -75,7 +75,8 @@ def test_a_full_solution_collects_the_reward_table(env):
         assert reward == pytest.approx(expected), command
     assert info["clues_found"] == ["body", "trace", "alibi"] and "culprit" not in info
     obs, reward, terminated, truncated, info = env.step(f"accuse {culprit.short}")
-    assert reward == REWARDS["correct_accusation"] and terminated and info["success"] and info["culprit"] == case.culprit
+    assert (reward == REWARDS["correct_accusation"] and terminated and info["success"]
+            and info["culprit"] == case.culprit)
 
 
 def test_wrong_accusation_ends_the_episode_with_a_penalty(env):
@@ -152,7 +153,8 @@ def test_splits_are_seed_ranges(env):
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(action=st.one_of(st.text(max_size=400), st.binary(max_size=100).map(lambda b: b.decode("latin-1")),
-                        st.sampled_from(["go to the moon", "ask", "accuse", "examine", "accuse everyone", "ask the butler"])))
+                        st.sampled_from(["go to the moon", "ask", "accuse", "examine", "accuse everyone",
+                                         "ask the butler"])))
 def test_fuzz_any_string_scores_from_the_reward_table_and_invalid_ones_score_nothing(env, action):
     # That any string is an action in the observation space: test_env_conformance.py, for every env.
     env.reset(options={"case": 9})

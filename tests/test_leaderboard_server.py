@@ -117,7 +117,8 @@ def test_each_rejection_names_the_problem_and_leaves_the_database_unchanged(serv
         ("wrong schema version", alice, json.dumps(wrong_version).encode(), 422, "version 2: expected"),
         ("missing episodes", alice, json.dumps(missing).encode(), 422, "expected 31 episodes .* 28 records"),
         ("tampered reward", alice, _tampered(results, "reward"), 422, r"episode 4 \(.*\), turn 1: the reward is"),
-        ("tampered action", alice, _tampered(results, "action"), 422, r"episode \d+ \(.*\), turn \d+: action 'Is it a xylophone\?' gets"),
+        ("tampered action", alice, _tampered(results, "action"), 422,
+         r"episode \d+ \(.*\), turn \d+: action 'Is it a xylophone\?' gets"),
         ("duplicate", alice, json.dumps(good).encode(), 409, f"already submitted \\(submission {first['id']}\\)"),
         ("oversize", alice, b"[" + b"0," * 600_000 + b"0]", 413, "larger than this server's limit of 1,048,576"),
         ("no token", {"Content-Type": "application/json"}, json.dumps(good).encode(), 401, "a token is needed"),
@@ -152,7 +153,8 @@ def test_fifty_concurrent_submissions_all_land_once(server, results):
     distinct, same = answers[:CONCURRENT], answers[CONCURRENT:]
     assert all(isinstance(a, dict) and a["status"] == "verified" for a in distinct)
     assert len({a["id"] for a in distinct}) == CONCURRENT
-    assert sum(isinstance(a, dict) for a in same) == 1 and sorted(a for a in same if not isinstance(a, dict)) == [409] * 4
+    assert (sum(isinstance(a, dict) for a in same) == 1
+            and sorted(a for a in same if not isinstance(a, dict)) == [409] * 4)
     assert server.store.count() == before + CONCURRENT + 1
     stored = {e["agent_name"] for e in server.store.entries(ENV)}
     assert set(names) | {"expert"} <= stored
@@ -250,8 +252,10 @@ def test_cli_tokens_submit_and_export(tmp_path, results):
     path = tmp_path / "sub.json"
     path.write_text(json.dumps(sub))
     with serving(Path(db)) as srv:
-        ok = runner.invoke(cli, ["leaderboard", "submit", str(path), "--url", srv.url], env={"ARCHER_LEADERBOARD_TOKEN": token})
-        assert ok.exit_code == 0 and ok.output.startswith("submission 1 verified: archer/TwentyQuestions-v0 rank 1 of 1")
+        ok = runner.invoke(cli, ["leaderboard", "submit", str(path), "--url", srv.url],
+                           env={"ARCHER_LEADERBOARD_TOKEN": token})
+        assert ok.exit_code == 0 and ok.output.startswith(
+            "submission 1 verified: archer/TwentyQuestions-v0 rank 1 of 1")
         dup = runner.invoke(cli, ["leaderboard", "submit", str(path), "--url", srv.url, "--token", token])
         assert dup.exit_code == 1 and "HTTP 409" in dup.output
         assert runner.invoke(cli, ["leaderboard", "token", "revoke", "--db", db, "--name", "dave"]).exit_code == 0
@@ -262,8 +266,10 @@ def test_cli_tokens_submit_and_export(tmp_path, results):
     md = runner.invoke(cli, ["leaderboard", "export", "--db", db, "--format", "md", "--env", ENV])
     mean = sub["summary"]["mean_return"]
     assert md.exit_code == 0 and f"| 1 | a\\|b \\*c\\* | verified | {mean:+.2f}".replace("-", "−") in md.output
-    assert md.output.index("Online evaluation") < md.output.index("Self-reported, replay-checked") < md.output.index("| 1 |")
-    site = runner.invoke(cli, ["leaderboard", "export", "--db", db, "--format", "html", "--out", str(tmp_path / "site")])
+    assert (md.output.index("Online evaluation") < md.output.index("Self-reported, replay-checked")
+            < md.output.index("| 1 |"))
+    site = runner.invoke(cli, ["leaderboard", "export", "--db", db, "--format", "html",
+                               "--out", str(tmp_path / "site")])
     assert site.exit_code == 0 and "a|b *c*" in (tmp_path / "site" / "TwentyQuestions-v0.html").read_text()
     assert 'href="submission-1.html"' in (tmp_path / "site" / "TwentyQuestions-v0.html").read_text()
     assert (tmp_path / "site" / "submission-1.html").is_file()

@@ -59,7 +59,8 @@ def test_a_tampered_action_is_caught_by_the_oracle_replay(submissions):
     record = sub["episodes"][7]
     last = record["turns"] - 1
     record["actions"][last] = "Is it a xylophone?"  # the winning guess replaced by a wrong one
-    with pytest.raises(SubmissionError, match=rf"episode 7 .*turn {last}: action 'Is it a xylophone\?' gets the answer"):
+    with pytest.raises(SubmissionError,
+                       match=rf"episode 7 .*turn {last}: action 'Is it a xylophone\?' gets the answer"):
         verify_submission(sub)
 
 
@@ -88,7 +89,8 @@ def test_the_episode_list_must_be_the_harness_list(submissions):
                                               "there are 30 records"):
         verify_submission(sub)
     sub = copy.deepcopy(submissions["expert"])
-    sub["episodes"][3]["secret"], sub["episodes"][4]["secret"] = sub["episodes"][4]["secret"], sub["episodes"][3]["secret"]
+    sub["episodes"][3]["secret"], sub["episodes"][4]["secret"] = (sub["episodes"][4]["secret"],
+                                                                  sub["episodes"][3]["secret"])
     with pytest.raises(SubmissionError, match="episode 3: expected index 3 with secret"):
         verify_submission(sub)
     sub = copy.deepcopy(submissions["expert"])

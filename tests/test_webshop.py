@@ -88,7 +88,8 @@ def test_reward_formula_components():
     n = len(goal.attributes) + len(goal.options) + 1
     none_chosen = score(target, goal, {})
     assert none_chosen.reward <= (len(goal.attributes) + 1) / n + 1e-9
-    other_type = next(p for p in CATALOGUE.products if p.query != target.query and p.category_path[0] != target.category_path[0])
+    other_type = next(p for p in CATALOGUE.products
+                      if p.query != target.query and p.category_path[0] != target.category_path[0])
     assert score(other_type, goal, {}).r_type < 1.0
 
 
@@ -120,7 +121,8 @@ def test_pages_clickables_and_observation_format(env):
     assert info["page"] == "item"
 
 
-@pytest.mark.parametrize("action", ["", "buy it", "click[nothing here]", "search[]", "click[Buy Now]", "search[ok] please"])
+@pytest.mark.parametrize("action", ["", "buy it", "click[nothing here]", "search[]", "click[Buy Now]",
+                                    "search[ok] please"])
 def test_invalid_actions_leave_the_page_and_say_so(env, action):
     obs0, _ = env.reset(options={"goal": 1})
     obs, reward, terminated, truncated, info = env.step(action)
@@ -145,7 +147,8 @@ def test_truncation_and_max_steps_argument():
         gym.make(ENV_ID, max_steps=0)
 
 
-@pytest.mark.parametrize("options, match", [({"goal": 10**9}, "goal must be an index"), ({"split": "dev"}, "unknown split"),
+@pytest.mark.parametrize("options, match", [({"goal": 10**9}, "goal must be an index"),
+                                            ({"split": "dev"}, "unknown split"),
                                             ({"asin": "B0"}, "unknown reset option")])
 def test_bad_reset_options(env, options, match):
     with pytest.raises(ValueError, match=match):

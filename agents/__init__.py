@@ -8,12 +8,12 @@ players, :class:`ChatAgent` (a prompted chat model through the ``openai`` client
 
 from agents.agent_registry import make_agent
 from agents.algorithms import ALGORITHMS, make_algorithm_config, train
-from agents.archer import ArcherConfig, ArcherResult, make_config, train_archer
-from agents.chai import CHAIConfig, train_chai
-from agents.filtered_bc import FilteredBCConfig, train_filtered_bc
-from agents.ppo import PPOConfig, train_ppo
+from agents.algorithms.archer import ArcherConfig, ArcherResult, make_config, train_archer
+from agents.algorithms.chai import CHAIConfig, train_chai
+from agents.algorithms.filtered_bc import FilteredBCConfig, train_filtered_bc
+from agents.algorithms.ppo import PPOConfig, train_ppo
 from agents.training import RunConfig, TrainResult
-from agents.bc import BCConfig, BCResult, train_bc
+from agents.algorithms.bc import BCConfig, BCResult, train_bc
 from agents.buffer import Batch, ReplayBuffer, Transition
 from agents.chat_agent import ChatAgent
 from agents.checkpoint import load_checkpoint, save_checkpoint

@@ -386,7 +386,7 @@ class CriticConfig:
     tau: float = 0.1  # Polyak rate of the target critic
     critic_lr: float = 1e-3  # the heads of a frozen encoder (the paper fine-tunes RoBERTa at 2e-5)
     bootstrap_truncated: bool = False  # bootstrap from s' when the env's turn limit cut the episode
-    prefill_buffer: bool = True  # start the replay buffer with the behaviour data (ours; see agents/archer.py)
+    prefill_buffer: bool = True  # start the replay buffer with the behaviour data (ours; see agents/algorithms/archer.py)
     # The critic has settled (ours; None: from the start, as in the paper) once the mean critic loss of
     # the last `critic_window` iterations is within this fraction of the window before. ArCHer's actor
     # and CHAI's choice among k wait for it.

@@ -231,7 +231,7 @@ def bc_start(cfg: RunConfig, log=None) -> Path:
     """The BC checkpoint every algorithm starts from: ``cfg.init``, else ``out/bc``, made when missing
     from ``behaviour_episodes`` episodes of the ``behaviour_policy`` plus ``expert_episodes`` of the
     scripted expert, all on the protocol's training split (``cfg.behaviour_path``)."""
-    from agents.bc import BCConfig, train_bc
+    from agents.algorithms.bc import BCConfig, train_bc
 
     if cfg.init is not None:
         if not Path(cfg.init).is_dir():

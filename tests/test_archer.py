@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.archer import ArcherLearner, Sampler, make_config, make_critic, train_archer
+from agents.algorithms.archer import ArcherLearner, Sampler, make_config, make_critic, train_archer
 from agents.buffer import Batch, ReplayBuffer
 from agents.critic import FROZEN_MINILM, TextEncoder, polyak_update
 from agents.rollout import RolloutCollector

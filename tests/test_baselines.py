@@ -12,13 +12,13 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from agents.chai import CHAILearner
-from agents.chai import make_config as chai_config
+from agents.algorithms.chai import CHAILearner
+from agents.algorithms.chai import make_config as chai_config
 from agents.critic import make_critic
-from agents.filtered_bc import FilteredBCLearner
-from agents.filtered_bc import make_config as fbc_config
-from agents.ppo import PPOLearner, gae
-from agents.ppo import make_config as ppo_config
+from agents.algorithms.filtered_bc import FilteredBCLearner
+from agents.algorithms.filtered_bc import make_config as fbc_config
+from agents.algorithms.ppo import PPOLearner, gae
+from agents.algorithms.ppo import make_config as ppo_config
 from agents.rollout import RolloutCollector
 from agents.toy import START, cloned_policy, p_good, register
 from agents.training import Sampler

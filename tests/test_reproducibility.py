@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from agents.archer import make_config, train_archer
+from agents.algorithms.archer import make_config, train_archer
 from agents.pipeline import run_pipeline
 from baselines.compare import compare
 

@@ -9,8 +9,8 @@ trajectories:
     threshold = quantile({R(τ) : τ collected so far}, 1 − keep_fraction)
     L_BC      = − E_{(s, a) ∈ τ, R(τ) ≥ threshold} [ Σ_h log π(a^h | s, a^{1:h−1}) ] / tokens
 
-(the loss of :mod:`agents.bc`, the mean negative log-likelihood per utterance token). Ties at the
-threshold are kept ("at or above"), so on envs with few distinct returns (Twenty Questions: integers)
+(the loss of :mod:`agents.algorithms.bc`, the mean negative log-likelihood per utterance token). Ties at
+the threshold are kept ("at or above"), so on envs with few distinct returns (Twenty Questions: integers)
 more than ``keep_fraction`` of the trajectories can pass. With ``prefill_buffer`` the behaviour data
 joins the pool (and the quantile) before the first collection; off by default, so the algorithm
 learns from its own play only, as in the paper.

@@ -31,10 +31,10 @@ class Algorithm:
 
 ALGORITHMS: dict[str, Algorithm] = {
     a.name: a for a in (
-        Algorithm("archer", "ArCHer", "agents.archer", "train_archer"),
-        Algorithm("ppo", "PPO (token level)", "agents.ppo", "train_ppo"),
-        Algorithm("filtered_bc", "online filtered BC", "agents.filtered_bc", "train_filtered_bc"),
-        Algorithm("chai", "CHAI", "agents.chai", "train_chai"),
+        Algorithm("archer", "ArCHer", "agents.algorithms.archer", "train_archer"),
+        Algorithm("ppo", "PPO (token level)", "agents.algorithms.ppo", "train_ppo"),
+        Algorithm("filtered_bc", "online filtered BC", "agents.algorithms.filtered_bc", "train_filtered_bc"),
+        Algorithm("chai", "CHAI", "agents.algorithms.chai", "train_chai"),
     )
 }
 

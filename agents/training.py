@@ -3,8 +3,8 @@
 ArCHer, PPO, online filtered BC and CHAI differ only in what they learn from a batch of fresh
 trajectories. Everything else is here, once:
 
-    RunConfig        the fields every algorithm has (env, seeds, BC start, budget, evaluation, checkpoints)
-    build_config     preset → config file (JSON/TOML) → overrides, unknown fields named in the error
+    RunConfig        the fields every algorithm has (env, seeds, BC start, budget, evaluation, checkpoints);
+                     its presets are built by :func:`agents.config.make_config`
     bc_start         the behaviour-cloning checkpoint all algorithms start from (made when missing)
     run_training     collect → ``learner.update(rollout)`` → evaluate / log / checkpoint, resumable
 
@@ -21,11 +21,9 @@ import json
 import resource
 import sys
 import time
-import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-import types
-from typing import Any, Callable, Protocol, Union, get_args, get_origin, get_type_hints
+from typing import Any, Callable, ClassVar, Protocol
 
 import numpy as np
 import torch
@@ -42,7 +40,13 @@ RESUMABLE_CHANGES = ("out", "device", "iterations", "max_minutes", "max_trajecto
 
 @dataclass
 class RunConfig:
-    """The fields every online algorithm has. Algorithm configs subclass it (``ArcherConfig``, ...)."""
+    """The fields every online algorithm has. Algorithm configs subclass it (``ArcherConfig``, ...) and
+    declare their presets in the two tables that :func:`agents.config.make_config` reads."""
+
+    # preset name → field overrides of the defaults (the defaults are the ``cpu`` preset)
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {"cpu": {}}
+    # (preset, env id) → further field overrides (the paper's per-env table)
+    PRESET_ENV_OVERRIDES: ClassVar[dict[tuple[str, str], dict[str, Any]]] = {}
 
     env_id: str = "archer/TwentyQuestions-v0"
     out: str = "runs/run"  # run directory: checkpoint/, logs/, bc/ (when made here), eval/
@@ -146,65 +150,6 @@ class RunConfig:
     @property
     def behaviour_path(self) -> Path:
         return Path(self.behaviour_data) if self.behaviour_data else Path(self.out) / BEHAVIOUR_FILE
-
-
-def build_config(cls: type, presets: dict[str, dict[str, Any]], env_overrides: dict[tuple[str, str], dict[str, Any]],
-                 preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0", config_file: str | None = None,
-                 **overrides: Any):
-    """``cls`` with the preset's fields for ``env_id``, then ``config_file``'s (JSON or TOML), then
-    ``overrides``. Unknown preset or field names raise ValueError naming them."""
-    if preset not in presets:
-        raise ValueError(f"unknown preset {preset!r}: expected one of {', '.join(presets)}")
-    values: dict[str, Any] = {**presets[preset], **env_overrides.get((preset, env_id), {})}
-    if config_file is not None:
-        values.update(read_config_file(config_file))
-    values.update(overrides)
-    values.setdefault("env_id", env_id)
-    values["preset"] = preset
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} field(s): {', '.join(unknown)} (see {cls.__module__}.{cls.__name__})")
-    hints = get_type_hints(cls)
-    return cls(**{k: typed_field_value(cls.__name__, k, v, hints[k]) for k, v in values.items()})
-
-
-def typed_field_value(owner: str, name: str, value: Any, hint: Any) -> Any:
-    """``value`` as config field ``name`` of type ``hint`` takes it (an int where a float is expected
-    becomes a float); a value of another type (``critic_steps="abc"``) raises ValueError naming the field,
-    the value and the expected type. Types other than bool, int, float, str, dict, list and their
-    ``| None`` are passed through."""
-    allowed = get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
-    allowed = tuple(get_origin(t) or t for t in allowed)
-    if value is None and type(None) in allowed:
-        return None
-    if isinstance(value, bool):  # a bool is an int to Python, never to a config
-        if bool in allowed:
-            return value
-    elif float in allowed and isinstance(value, (int, float)):
-        return float(value)
-    elif int in allowed and isinstance(value, int):
-        return value
-    elif any(t in allowed and isinstance(value, t) for t in (str, dict, list)):
-        return value
-    if not set(allowed) <= {bool, int, float, str, dict, list, type(None)}:
-        return value
-    expected = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
-    raise ValueError(f"invalid {owner} field {name}={value!r}: expected {expected}, got {type(value).__name__}")
-
-
-def read_config_file(path: str | Path) -> dict[str, Any]:
-    """The object of config fields in a JSON or TOML (by suffix) file."""
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"config file {path} does not exist")
-    try:
-        data = tomllib.loads(p.read_text()) if p.suffix == ".toml" else json.loads(p.read_text())
-    except (ValueError, tomllib.TOMLDecodeError) as err:
-        raise ValueError(f"config file {path} is not valid {'TOML' if p.suffix == '.toml' else 'JSON'}: {err}") from err
-    if not isinstance(data, dict):
-        raise ValueError(f"config file {path} must hold an object of config fields, got {type(data).__name__}")
-    return data
 
 
 class Sampler:
@@ -529,7 +474,6 @@ def mean_stats(rows: list[dict[str, float]]) -> dict[str, float]:
 
 
 __all__ = [
-    "DEFAULT_GAMMA", "ENV_GAMMA", "Learner", "RunConfig", "Sampler", "TrainResult", "bc_start", "build_config",
-    "SampledPolicyAgents", "evaluate_agent", "evaluate_policy", "make_behaviour_data", "mean_stats", "read_config_file",
-    "run_training",
+    "DEFAULT_GAMMA", "ENV_GAMMA", "Learner", "RunConfig", "Sampler", "TrainResult", "bc_start",
+    "SampledPolicyAgents", "evaluate_agent", "evaluate_policy", "make_behaviour_data", "mean_stats", "run_training",
 ]

@@ -3,8 +3,14 @@
     cfg = make_algorithm_config("ppo", preset="cpu", env_id="archer/TwentyQuestions-v0", seed=1)
     result = train("ppo", cfg)
 
-Every algorithm starts from the same BC checkpoint, runs through :func:`agents.training.run_training`
-and writes the same run directory (checkpoint/, logs/metrics.jsonl|csv, eval/).
+One file per algorithm: :mod:`~agents.algorithms.archer` (the paper's Algorithm 1),
+:mod:`~agents.algorithms.ppo`, :mod:`~agents.algorithms.filtered_bc`, :mod:`~agents.algorithms.chai`, and
+:mod:`~agents.algorithms.bc` (the supervised start they all share). Every online algorithm starts from
+the same BC checkpoint, runs through :func:`agents.training.run_training` and writes the same run
+directory (checkpoint/, logs/metrics.jsonl|csv, eval/).
+
+This registry holds names and module paths only, and imports an algorithm's module (and with it
+torch) on first use: ``list(ALGORITHMS)`` costs nothing, so a CLI can offer the names as choices.
 """
 
 from __future__ import annotations
@@ -13,17 +19,24 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from agents.config import make_config
+
 
 @dataclass(frozen=True)
 class Algorithm:
     name: str  # the CLI's name
     label: str  # for tables and plots
-    module: str  # where make_config and the train function live
+    module: str  # where the config class and the train function live
+    config: str  # the config dataclass's name in ``module``
     train_fn: str
+
+    def config_class(self) -> type:
+        return getattr(importlib.import_module(self.module), self.config)
 
     def make_config(self, preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0",
                     config_file: str | None = None, **overrides: Any):
-        return importlib.import_module(self.module).make_config(preset, env_id, config_file, **overrides)
+        """Preset → config file (JSON/TOML) → overrides (:func:`agents.config.make_config`)."""
+        return make_config(self.config_class(), preset, env_id, config_file, **overrides)
 
     def train(self, cfg, log=None, progress: bool = False):
         return getattr(importlib.import_module(self.module), self.train_fn)(cfg, log=log, progress=progress)
@@ -31,10 +44,11 @@ class Algorithm:
 
 ALGORITHMS: dict[str, Algorithm] = {
     a.name: a for a in (
-        Algorithm("archer", "ArCHer", "agents.algorithms.archer", "train_archer"),
-        Algorithm("ppo", "PPO (token level)", "agents.algorithms.ppo", "train_ppo"),
-        Algorithm("filtered_bc", "online filtered BC", "agents.algorithms.filtered_bc", "train_filtered_bc"),
-        Algorithm("chai", "CHAI", "agents.algorithms.chai", "train_chai"),
+        Algorithm("archer", "ArCHer", "agents.algorithms.archer", "ArcherConfig", "train_archer"),
+        Algorithm("ppo", "PPO (token level)", "agents.algorithms.ppo", "PPOConfig", "train_ppo"),
+        Algorithm("filtered_bc", "online filtered BC", "agents.algorithms.filtered_bc", "FilteredBCConfig",
+                  "train_filtered_bc"),
+        Algorithm("chai", "CHAI", "agents.algorithms.chai", "CHAIConfig", "train_chai"),
     )
 }
 

@@ -1,12 +1,15 @@
-"""What every online algorithm shares: the run config, the BC start, and the training loop.
+"""What every online algorithm shares: the run config and the training loop.
 
 ArCHer, PPO, online filtered BC and CHAI differ only in what they learn from a batch of fresh
 trajectories. Everything else is here, once:
 
     RunConfig        the fields every algorithm has (env, seeds, BC start, budget, evaluation, checkpoints);
                      its presets are built by :func:`agents.config.make_config`
-    bc_start         the behaviour-cloning checkpoint all algorithms start from (made when missing)
-    run_training     collect → ``learner.update(rollout)`` → evaluate / log / checkpoint, resumable
+    run_training     collect → ``learner.update(rollout)`` → evaluate / log / checkpoint, resumable;
+                     it starts from :func:`agents.algorithms.bc.bc_start`, the behaviour-cloning
+                     checkpoint all algorithms share (made when missing)
+    Sampler          an agent sampling the policy at a fixed temperature (rollouts, evaluation)
+    evaluate_agent   the shared harness on the run's test episodes, under the run's evaluation seed
 
 A learner (:class:`Learner`) owns the policy being trained and whatever else it learns (critics, a
 value head, a replay or trajectory buffer); :func:`run_training` owns the envs, the budget (iterations,
@@ -171,44 +174,6 @@ class Sampler:
         return self.policy.generate(observations, temperature=self.temperature)
 
 
-# --- the starting policy --------------------------------------------------------------------------
-def bc_start(cfg: RunConfig, log=None) -> Path:
-    """The BC checkpoint every algorithm starts from: ``cfg.init``, else ``out/bc``, made when missing
-    from ``behaviour_episodes`` episodes of the ``behaviour_policy`` plus ``expert_episodes`` of the
-    scripted expert, all on the protocol's training split (``cfg.behaviour_path``)."""
-    from agents.algorithms.bc import BCConfig, train_bc
-
-    if cfg.init is not None:
-        if not Path(cfg.init).is_dir():
-            raise FileNotFoundError(f"init {cfg.init!r}: no such checkpoint directory")
-        return Path(cfg.init)
-    bc_dir = Path(cfg.out) / BC_DIR
-    bc_cfg = BCConfig(
-        dataset=str(cfg.behaviour_path), out=str(bc_dir), epochs=cfg.bc_epochs, batch_size=cfg.bc_batch_size,
-        lr=cfg.bc_lr, seed=cfg.seed, init=cfg.policy_model, n_layer=cfg.policy_layers, n_embd=cfg.policy_width,
-        n_head=cfg.policy_heads, max_new_tokens=cfg.max_new_tokens, device=cfg.device,
-    )
-    if not cfg.behaviour_path.is_file():
-        make_behaviour_data(cfg, cfg.behaviour_path)
-    train_bc(bc_cfg, progress=sys.stderr.isatty(), log=log)  # returns at once when finished; refuses another run's
-    return bc_dir
-
-
-def make_behaviour_data(cfg: RunConfig, path: str | Path) -> list:
-    """Write the behaviour dataset (JSONL, written whole then renamed) and return its trajectories."""
-    from agents.data import generate_dataset
-    from agents.evaluate import write_atomic
-
-    trajectories = generate_dataset(cfg.env_id, policy=cfg.behaviour_policy, episodes=cfg.behaviour_episodes,
-                                    split=cfg.train_split, seed=cfg.seed)
-    if cfg.expert_episodes:
-        trajectories += generate_dataset(cfg.env_id, policy="expert", episodes=cfg.expert_episodes,
-                                         split=cfg.train_split, seed=cfg.seed)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, (json.dumps(t.to_json()) + "\n" for t in trajectories))
-    return trajectories
-
-
 # --- evaluation -----------------------------------------------------------------------------------
 def evaluate_agent(agent, cfg: RunConfig, out_dir: str | Path | None = None, progress: bool = False):
     """The shared harness on the run's episode list (``eval_split`` of the protocol, ``eval_episodes``,
@@ -307,6 +272,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     evaluate every ``eval_every`` iterations → log → checkpoint every ``checkpoint_every``. Stops at
     ``iterations``, ``max_minutes`` or ``max_trajectories``, whichever first, then evaluates the
     final agent into ``out/eval``. ``log(step, **row)`` gets every row of the metrics log."""
+    from agents.algorithms.bc import bc_start
     from agents.checkpoint import check_resumable, is_checkpoint, load_checkpoint, load_policy, save_checkpoint
     from agents.evaluate import write_results
     from agents.logger import MetricLogger
@@ -474,6 +440,6 @@ def mean_stats(rows: list[dict[str, float]]) -> dict[str, float]:
 
 
 __all__ = [
-    "DEFAULT_GAMMA", "ENV_GAMMA", "Learner", "RunConfig", "Sampler", "TrainResult", "bc_start",
-    "SampledPolicyAgents", "evaluate_agent", "evaluate_policy", "make_behaviour_data", "mean_stats", "run_training",
+    "DEFAULT_GAMMA", "ENV_GAMMA", "Learner", "RunConfig", "SampledPolicyAgents", "Sampler", "TrainResult",
+    "evaluate_agent", "evaluate_policy", "mean_stats", "run_training",
 ]

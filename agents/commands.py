@@ -156,7 +156,7 @@ def train() -> None:
 def train_bc_command(dataset, out, top_fraction, epochs, batch_size, lr, seed, init, n_layer, n_embd) -> None:
     """Behaviour cloning (supervised fine-tuning) on a dataset's utterances: the starting checkpoint
     of every online algorithm."""
-    from agents.bc import BCConfig, train_bc
+    from agents.algorithms.bc import BCConfig, train_bc
     from agents.logger import MetricLogger
 
     cfg = BCConfig(dataset, out, top_fraction=top_fraction, epochs=epochs, batch_size=batch_size, lr=lr,

@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from agents.archer import ArcherConfig, Sampler, evaluate_agent, make_config, train_archer
+from agents.algorithms.archer import ArcherConfig, make_config, train_archer
+from agents.training import Sampler, evaluate_agent
 
 RESULTS_JSON, RESULTS_MD, CURVE_PNG = "results.json", "results.md", "learning_curve.png"
 

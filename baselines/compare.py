@@ -157,7 +157,7 @@ def shared_bc_start(env_id: str, out: Path, preset: str, overrides: dict[str, An
                     config_dir: str | Path = CONFIG_DIR) -> Path:
     """Make (or find) the one BC checkpoint of the comparison: ArCHer's BC start fields, seed 0."""
     from agents.algorithms import make_algorithm_config
-    from agents.training import bc_start
+    from agents.algorithms.bc import bc_start
 
     cfg = make_algorithm_config("archer", preset, env_id, config_file(env_id, "archer", config_dir),
                                 **{**overrides, "out": str(out), "seed": 0})

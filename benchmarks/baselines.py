@@ -32,7 +32,8 @@ def main() -> None:
     import shutil
 
     from agents.algorithms import get_algorithm
-    from agents.training import bc_start, peak_memory_mb
+    from agents.algorithms.bc import bc_start
+    from agents.training import peak_memory_mb
     from archer_envs.arguments import parse_key_values
 
     try:

@@ -35,8 +35,9 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from agents.archer import ArcherLearner, make_config, make_critic
-    from agents.bc import BCConfig, train_bc
+    from agents.algorithms.archer import ArcherLearner, make_config
+    from agents.critic import make_critic
+    from agents.algorithms.bc import BCConfig, train_bc
     from agents.checkpoint import load_policy
     from agents.data import generate_dataset, transitions
     from archer_envs.arguments import parse_key_values

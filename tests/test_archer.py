@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from agents.archer import ArcherLearner, Sampler, make_config, make_critic, train_archer
+from agents.algorithms.archer import ArcherLearner, make_config, train_archer
 from agents.buffer import Batch, ReplayBuffer
-from agents.critic import FROZEN_MINILM, TextEncoder, polyak_update
+from agents.critic import FROZEN_MINILM, TextEncoder, make_critic, polyak_update
 from agents.rollout import RolloutCollector
+from agents.training import Sampler
 from toy import GOOD, START, after, cloned_policy, p_good, register
 
 GAMMA = 0.9

@@ -12,13 +12,13 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from agents.chai import CHAILearner
-from agents.chai import make_config as chai_config
+from agents.algorithms.chai import CHAILearner
+from agents.algorithms.chai import make_config as chai_config
+from agents.algorithms.filtered_bc import FilteredBCLearner
+from agents.algorithms.filtered_bc import make_config as fbc_config
+from agents.algorithms.ppo import PPOLearner, gae
+from agents.algorithms.ppo import make_config as ppo_config
 from agents.critic import make_critic
-from agents.filtered_bc import FilteredBCLearner
-from agents.filtered_bc import make_config as fbc_config
-from agents.ppo import PPOLearner, gae
-from agents.ppo import make_config as ppo_config
 from agents.rollout import RolloutCollector
 from toy import START, cloned_policy, p_good, register
 from agents.training import Sampler
@@ -309,6 +309,21 @@ def test_sample_efficiency_reports_trajectories_to_threshold_and_the_ratio():
     assert table[2]["ratio_note"] == "ArCHer did not reach it within the budget"
     both = sample_efficiency([row("archer", [-19, -17]), row("ppo", [-19, -18, -17])], [-17.0], budget=200)
     assert both["thresholds"][0]["ppo_over_archer"] == 2.0
+
+
+def test_the_algorithm_registry_lists_its_names_without_importing_torch():
+    """A CLI offers the names as choices before any model loads. agents/__init__ is stood in by an
+    empty package, so that only the registry (and agents.config, which it uses) is measured."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    agents_dir = Path(__file__).resolve().parents[1] / "agents"
+    code = (f"import sys, types; pkg = types.ModuleType('agents'); pkg.__path__ = [{str(agents_dir)!r}]; "
+            "sys.modules['agents'] = pkg; import agents.algorithms as a; "
+            "print(','.join(a.ALGORITHMS), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["archer,ppo,filtered_bc,chai", "False"]
 
 
 def test_every_shipped_config_names_a_registered_env_and_valid_fields():

@@ -68,7 +68,7 @@ def test_set_values_of_the_wrong_type_name_the_field_the_value_and_the_type(sett
 
 
 def test_config_file_values_are_type_checked_and_ints_serve_as_floats(tmp_path):
-    from agents.archer import make_config
+    from agents.algorithms.archer import make_config
 
     (tmp_path / "c.toml").write_text('critic_steps = "20"\n')
     with pytest.raises(ValueError, match=r"critic_steps='20': expected int, got str"):

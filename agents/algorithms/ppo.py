@@ -42,13 +42,14 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from agents.training import RunConfig, SampledPolicyAgents, TrainResult, build_config, mean_stats, run_training
+from agents import config
+from agents.training import RunConfig, SampledPolicyAgents, TrainResult, mean_stats, run_training
 
 
 @dataclass
@@ -72,6 +73,19 @@ class PPOConfig(RunConfig):
     bootstrap_truncated: bool = False  # bootstrap from V(s') when the env's turn limit cut the episode
     score_batch_size: int = 64  # utterances per no-gradient scoring pass (π_old, V, π_ref)
 
+    # Presets (agents.config.make_config): field overrides of the defaults above, which are ``cpu``.
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "cpu": {},  # the same policy, BC start, rollouts and evaluation as ArCHer's cpu preset
+        # ArCHer's paper-preset scale (GPT-2, 128 rollouts per iteration, 512 on WebShop); the paper's
+        # PPO-specific hyperparameters are not published in a form reproduced here.
+        "paper": {"policy_model": "gpt2", "rollouts_per_iteration": 128, "lr": 1e-6, "minibatch_size": 32,
+                  "iterations": 100, "max_minutes": None, "max_trajectories": None, "bc_lr": 1e-5, "bc_batch_size": 32,
+                  "bc_epochs": 3},
+    }
+    PRESET_ENV_OVERRIDES: ClassVar[dict[tuple[str, str], dict[str, Any]]] = {
+        ("paper", "archer/WebShop-v0"): {"rollouts_per_iteration": 512},
+    }
+
     def checks(self) -> dict[str, bool]:
         return {
             **super().checks(), "lr": self.lr >= 0, "value_lr": self.value_lr > 0, "ppo_epochs": self.ppo_epochs >= 1,
@@ -85,20 +99,10 @@ class PPOConfig(RunConfig):
         }
 
 
-PRESETS: dict[str, dict[str, Any]] = {
-    "cpu": {},  # the same policy, BC start, rollouts and evaluation as ArCHer's cpu preset
-    # ArCHer's paper-preset scale (GPT-2, 128 rollouts per iteration, 512 on WebShop); the paper's
-    # PPO-specific hyperparameters are not published in a form reproduced here.
-    "paper": {"policy_model": "gpt2", "rollouts_per_iteration": 128, "lr": 1e-6, "minibatch_size": 32,
-              "iterations": 100, "max_minutes": None, "max_trajectories": None, "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3},
-}
-PRESET_ENV_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {("paper", "archer/WebShop-v0"): {"rollouts_per_iteration": 512}}
-
-
 def make_config(preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0", config_file: str | None = None,
                 **overrides: Any) -> PPOConfig:
     """Preset → config file (JSON/TOML) → overrides; unknown fields raise ValueError naming them."""
-    return build_config(PPOConfig, PRESETS, PRESET_ENV_OVERRIDES, preset, env_id, config_file, **overrides)
+    return config.make_config(PPOConfig, preset, env_id, config_file, **overrides)
 
 
 def gae(rewards: np.ndarray, values: np.ndarray, gammas: np.ndarray, lambdas: np.ndarray,
@@ -302,4 +306,4 @@ def train_ppo(cfg: PPOConfig, log=None, progress: bool = False) -> TrainResult:
     return run_training(cfg, PPOLearner, "PPO", log=log, progress=progress)
 
 
-__all__ = ["PPOConfig", "PPOLearner", "PRESETS", "gae", "make_config", "train_ppo"]
+__all__ = ["PPOConfig", "PPOLearner", "gae", "make_config", "train_ppo"]

@@ -57,7 +57,7 @@ def main() -> None:
         cfg = algo.make_config(args.preset, args.env, **{k: v for k, v in fields.items()
                                                           if k in type(algo.make_config()).__dataclass_fields__})
         rows = []
-        algo.train(cfg, log=lambda step, **row: rows.append(row) if "rollout_s" in row else None)
+        algo.train(cfg, log=lambda step, **row: rows.append(row) if "rollout_s" in row else None)  # noqa: B023 (runs now)
         n = len(rows)
         split = {k: sum(r.get(f"{k}_s") or 0.0 for r in rows) / n for k in ("rollout", "critic", "actor")}
         total = sum(split.values())

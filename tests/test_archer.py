@@ -15,7 +15,7 @@ from agents.buffer import Batch, ReplayBuffer
 from agents.critic import FROZEN_MINILM, TextEncoder, make_critic, polyak_update
 from agents.rollout import RolloutCollector
 from agents.training import Sampler
-from toy import GOOD, START, after, cloned_policy, p_good, register
+from toy import START, after, cloned_policy, p_good, register
 
 GAMMA = 0.9
 TOY = register()

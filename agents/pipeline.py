@@ -107,7 +107,8 @@ def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/mai
                                 title=f"ArCHer ({cfg.preset} preset) on {env_id}, {cfg.protocol} protocol")
     payload = {
         "env_id": env_id, "protocol": cfg.protocol, "preset": cfg.preset, "rows": rows, "iterations": result.iterations,
-        "trajectories": result.trajectories, "actor_updates": result.actor_updates, "rl_minutes": result.seconds / 60, "timings_s": result.timings,
+        "trajectories": result.trajectories, "actor_updates": result.actor_updates, "rl_minutes": result.seconds / 60,
+        "timings_s": result.timings,
         "peak_memory_mb": result.peak_memory_mb, "config": cfg.__dict__,
     }
     (out_dir / RESULTS_JSON).write_text(json.dumps(payload, indent=2, default=str))

@@ -43,13 +43,14 @@ def main() -> None:
     out = Path(args.out)
     init = args.init or str(bc_start(get_algorithm("archer").make_config(args.preset, args.env, out=str(out))))
     behaviour = Path(init).parent / "behaviour.jsonl"
-    print(f"{'algorithm':<20} {'s/iteration':>11} {'rollout':>8} {'critic':>7} {'actor':>6} {'traj/s':>7} {'peak MB':>8}")
+    print(f"{'algorithm':<20} {'s/iteration':>11} {'rollout':>8} {'critic':>7} {'actor':>6} {'traj/s':>7} "
+          f"{'peak MB':>8}")
     for name in args.algos.split(","):
         algo = get_algorithm(name)
         run_dir = out / name
         shutil.rmtree(run_dir, ignore_errors=True)  # a fresh run every time: no resume
-        fields = {"out": str(run_dir), "init": init, "iterations": args.iterations, "eval_every": 0, "max_minutes": None,
-                  "eval_episodes": 1, **overrides}
+        fields = {"out": str(run_dir), "init": init, "iterations": args.iterations, "eval_every": 0,
+                  "max_minutes": None, "eval_episodes": 1, **overrides}
         if behaviour.is_file():
             fields["behaviour_data"] = str(behaviour)
         if name == "archer":
@@ -61,8 +62,8 @@ def main() -> None:
         n = len(rows)
         split = {k: sum(r.get(f"{k}_s") or 0.0 for r in rows) / n for k in ("rollout", "critic", "actor")}
         total = sum(split.values())
-        print(f"{algo.label:<20} {total:>11.1f} {split['rollout']:>8.1f} {split['critic']:>7.1f} {split['actor']:>6.1f} "
-              f"{cfg.rollouts_per_iteration / total:>7.2f} {peak_memory_mb():>8.0f}")
+        print(f"{algo.label:<20} {total:>11.1f} {split['rollout']:>8.1f} {split['critic']:>7.1f} "
+              f"{split['actor']:>6.1f} {cfg.rollouts_per_iteration / total:>7.2f} {peak_memory_mb():>8.0f}")
 
 
 if __name__ == "__main__":

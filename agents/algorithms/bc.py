@@ -127,7 +127,8 @@ def train_bc(cfg: BCConfig, progress: bool = False, log=None) -> BCResult:
         total, tokens = 0.0, 0
         for b in batches:
             idx = order[b : b + cfg.batch_size]
-            token_logps, mask = policy.log_probs([pairs[i][0] for i in idx], [pairs[i][1] for i in idx], reduction="none")
+            token_logps, mask = policy.log_probs([pairs[i][0] for i in idx], [pairs[i][1] for i in idx],
+                                                 reduction="none")
             n = mask.sum()
             loss = -(token_logps * mask).sum() / n
             optimizer.zero_grad()

@@ -2,7 +2,7 @@
 """Set up archer-gym in ./.venv and run the main job or the tests.
 
     python3 bootstrap.py main         # set up, then run the main job on the offline defaults
-    python3 bootstrap.py test         # set up, then run the test suite (extra args go to pytest)
+    python3 bootstrap.py test         # set up, then lint (ruff) and run the test suite (extra args go to pytest)
     python3 bootstrap.py test-latest  # the suite on the newest releases the ranges allow (./.venv-latest)
     python3 bootstrap.py lock         # regenerate constraints.txt from the newest releases (deliberately)
 
@@ -25,7 +25,9 @@ Set-up is idempotent and needs only Python >= 3.10 and this repository:
 4. for ``test`` only: a Chromium for the leaderboard page test. ``chromium`` on the PATH (or
    ``ARCHER_CHROMIUM``) is used; else, running as root on Debian/Ubuntu, Debian's ``chromium``
    package is installed with apt-get (``ARCHER_SKIP_BROWSER=1`` skips this; the browser test then
-   skips too, unless ``ARCHER_REQUIRE_BROWSER=1``, which CI sets).
+   skips too, unless ``ARCHER_REQUIRE_BROWSER=1``, which CI sets);
+5. for ``test``: ``ruff check`` (rules and line length in ``pyproject.toml``) before the tests; a
+   lint error fails the run.
 """
 
 from __future__ import annotations
@@ -137,7 +139,8 @@ def setup(venv_dir: Path = VENV, locked: bool = True) -> Path:
         pip = [py, "-m", "pip", "install"]
         if locked:
             if not CONSTRAINTS.is_file():
-                sys.exit(f"{CONSTRAINTS.name} is missing: restore it from git, or make one with `python3 bootstrap.py lock`")
+                sys.exit(f"{CONSTRAINTS.name} is missing: restore it from git, "
+                         "or make one with `python3 bootstrap.py lock`")
             made_with = lock_python()
             if made_with != python_tag():
                 print(f"note: {CONSTRAINTS.name} was made with Python {made_with}; on Python {python_tag()} the "
@@ -222,6 +225,10 @@ def main(argv: list[str]) -> int:
         cmd = [str(bin_dir / MAIN_JOB[0]), *MAIN_JOB[1:], *argv[1:]]
     elif command in ("test", "test-latest"):
         ensure_chromium()
+        lint = [str(bin_dir / "ruff"), "check", "."]
+        print("+", " ".join(lint), flush=True)
+        if subprocess.run(lint, cwd=ROOT, env=env).returncode:
+            return 1
         cmd = [str(py), "-m", "pytest", *argv[1:]]
     else:
         return 0

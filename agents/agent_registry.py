@@ -22,10 +22,9 @@ def make_agent(spec: str, env_id: str, seed: int = 0):
 
     Every returned agent has a ``name`` (``"expert"``, ``"chat:<model>"``, the checkpoint path, ...).
     """
-    from archer_envs import ENVS
+    from archer_envs import descriptor
 
-    if env_id not in ENVS:
-        raise ValueError(f"unknown env {env_id!r}: expected one of {', '.join(ENVS)}")
+    descriptor(env_id)  # ValueError naming the registered envs
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"agent spec must be a non-empty string, got {spec!r}: expected {ACCEPTED_FORMS}")
     spec = spec.strip()

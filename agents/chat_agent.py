@@ -15,65 +15,15 @@ from __future__ import annotations
 import os
 
 from archer_envs.cache import default_cache_dir
+from archer_envs.descriptor import GENERIC_PROMPT, AgentPrompt
 from archer_envs.oracles.openai_chat import ChatEndpoint
 
-# env family -> (system prompt, the line that follows the observation in the user message)
-PROMPTS: dict[str, tuple[str, str]] = {
-    "twenty_questions": (
-        "You are playing Twenty Questions. I am thinking of an object; find it by asking yes/no "
-        "questions, one question per turn. The observation lists your questions so far with my answers. "
-        "When you are confident, guess with 'Is it a ...?'. Reply with your next question only, on one line.",
-        "Your next question:",
-    ),
-    "guess_my_city": (
-        "You are playing Guess My City. I live in a secret city; find it by asking questions, one per "
-        "turn (yes/no questions or open ones about its weather, language, landmarks, food, ...). The "
-        "observation lists your questions so far with my answers. When you are confident, guess with "
-        "'Is it <city>?'. Reply with your next question only, on one line.",
-        "Your next question:",
-    ),
-    "detective": (
-        "You are the detective in a murder mystery text game. Find the essential clues and accuse the "
-        "culprit. Commands: 'go to <room>', 'look', 'examine <thing>', 'ask <suspect> <question>' "
-        "(suspects wait in the drawing room), 'accuse <suspect>'. Accusing ends the game. Reply with "
-        "one command only, on one line.",
-        "Your next command:",
-    ),
-    "jericho_detective": (
-        "You are playing the text adventure 'Detective'. Solve the case and score points. When the "
-        "observation lists valid actions, choose one of them. Reply with one command only, on one line.",
-        "Your next command:",
-    ),
-    "webshop": (
-        "You are shopping on WebShop for the product the instruction describes. Actions: "
-        "search[<query>] on the search page, click[<button>] to click one of the page's buttons "
-        "(a product id, an option value, Next >, < Prev, Back to Search, Description, Features, "
-        "Reviews, Buy Now). Choose the options the instruction names, then click[Buy Now]. Reply with "
-        "one action only, on one line.",
-        "Your next action:",
-    ),
-    "generic": (
-        "You are playing a multi-turn text game. Read the observation and reply with your next action "
-        "only, on one line.",
-        "Your next action:",
-    ),
-}
 
+def env_prompt(env_id: str | None) -> AgentPrompt:
+    """The system prompt and cue the env's descriptor declares (a generic one when unknown or ``None``)."""
+    from archer_envs import ENVS
 
-def env_family(env_id: str | None) -> str:
-    """The key of :data:`PROMPTS` for an env id (``generic`` when unknown or ``None``)."""
-    if env_id is None:
-        return "generic"
-    for prefix, family in (
-        ("archer/TwentyQuestions", "twenty_questions"),
-        ("archer/GuessMyCity", "guess_my_city"),
-        ("archer/JerichoDetective", "jericho_detective"),
-        ("archer/Detective", "detective"),
-        ("archer/WebShop", "webshop"),
-    ):
-        if env_id.startswith(prefix):
-            return family
-    return "generic"
+    return ENVS[env_id].prompt if env_id in ENVS else GENERIC_PROMPT
 
 
 def first_line(reply: str | None) -> str:
@@ -89,7 +39,7 @@ class ChatAgent:
         model: model name as the endpoint knows it (``gpt-4o-mini``, ``llama3.1``, ...).
         base_url: endpoint root, e.g. ``http://localhost:8000/v1``; default ``OPENAI_BASE_URL`` or OpenAI.
         api_key: default ``OPENAI_API_KEY``; local servers that need none get a placeholder.
-        system_prompt: replaces the env family's prompt (:data:`PROMPTS`).
+        system_prompt: replaces the env's prompt (its descriptor's ``prompt``, :func:`env_prompt`).
         temperature, max_tokens: sampling settings of each request.
         env_id: picks the system prompt; ``None`` uses a generic one.
         timeout: seconds per request; max_retries: the ``openai`` client's retries (connection
@@ -125,8 +75,9 @@ class ChatAgent:
         )
         self.model = model
         self.env_id = env_id
-        family_prompt, self.cue = PROMPTS[env_family(env_id)]
-        self.system_prompt = family_prompt if system_prompt is None else system_prompt
+        prompt = env_prompt(env_id)
+        self.cue = prompt.cue
+        self.system_prompt = prompt.system if system_prompt is None else system_prompt
         self.name = f"chat:{model}"
         self.description = (
             f"{model} prompted zero-shot via {self.endpoint.base_url} (temperature {self.endpoint.temperature:g})"

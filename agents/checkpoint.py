@@ -113,4 +113,5 @@ def load_policy(path: str | os.PathLike, device: str | None = None):
     directory (``LMPolicy.from_pretrained``)."""
     from agents.lm_policy import LMPolicy
 
-    return load_checkpoint(path, device=device)[0] if is_checkpoint(path) else LMPolicy.from_pretrained(str(path), device=device)
+    return (load_checkpoint(path, device=device)[0] if is_checkpoint(path)
+            else LMPolicy.from_pretrained(str(path), device=device))

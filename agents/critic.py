@@ -23,12 +23,8 @@ The encoder (``critic_model``) is one of:
 Texts longer than the encoder's budget keep their *end* (the newest turns of a dialogue), like the
 policy's left truncation.
 
-Fresh actions for V's target (``critic_pool_size``; ours, off in the ``paper`` preset). Sampling
-``a'`` from the policy costs far more than a TD step on a frozen encoder, so with a pool size ``P``
-each iteration draws ``P`` replayed transitions, samples ``a'`` once for each of their states, and
-takes its ``critic_steps`` TD steps on minibatches of that pool: ``a'`` is fresh for the policy of
-this iteration, and one iteration affords hundreds of TD steps. ``None`` samples ``a'`` anew in every
-TD step, as the paper's code does.
+The networks only: how the critic learns (replay buffer, TD targets, target networks, the ``a'`` of
+V's target) is Algorithm 1's high level, in :class:`agents.algorithms.archer.CriticLearner`.
 """
 
 from __future__ import annotations
@@ -36,18 +32,12 @@ from __future__ import annotations
 import copy
 import inspect
 import time
-import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
-
-from agents.buffer import Batch, ReplayBuffer
-from agents.training import mean_stats
 
 
 # Encoders that number positions from pad_token_id + 1 (fairseq's convention).
@@ -296,7 +286,8 @@ def make_encoder(cfg: CriticConfig, policy) -> nn.Module:
     if cfg.critic_model == FROZEN_MINILM:
         return FrozenSentenceEncoder(cache_size=cfg.critic_cache_size)
     if cfg.critic_model is not None:
-        return TextEncoder.from_pretrained(cfg.critic_model, max_tokens=cfg.critic_max_tokens, pooling=cfg.critic_pooling)
+        return TextEncoder.from_pretrained(cfg.critic_model, max_tokens=cfg.critic_max_tokens,
+                                           pooling=cfg.critic_pooling)
     return TextEncoder.offline_default(
         policy.tokenizer, hidden_size=cfg.critic_width, num_layers=cfg.critic_layers, num_heads=cfg.critic_heads,
         max_tokens=cfg.critic_max_tokens, seed=cfg.seed + 1, pooling=cfg.critic_pooling,
@@ -322,7 +313,8 @@ class DoubleCritic(nn.Module):
         x = torch.cat([h_obs, self.encoder(actions)], dim=-1)
         return self.q1(x).squeeze(-1), self.q2(x).squeeze(-1)
 
-    def values(self, observations: Sequence[str], h_obs: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def values(self, observations: Sequence[str],
+               h_obs: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(V1, V2), each [B]."""
         h_obs = self.encoder(observations) if h_obs is None else h_obs
         return self.v1(h_obs).squeeze(-1), self.v2(h_obs).squeeze(-1)
@@ -345,13 +337,6 @@ class DoubleCritic(nn.Module):
         return target
 
 
-
-def subset(batch: Batch, idx: np.ndarray) -> Batch:
-    """The transitions ``idx`` of ``batch`` (repeats allowed)."""
-    return Batch([batch.observations[i] for i in idx], [batch.actions[i] for i in idx], batch.rewards[idx],
-                 [batch.next_observations[i] for i in idx], batch.dones[idx], batch.truncateds[idx])
-
-
 @torch.no_grad()
 def polyak_update(target: nn.Module, online: nn.Module, tau: float) -> None:
     """θ̄ ← (1 − τ) θ̄ + τ θ for every parameter (buffers are copied)."""
@@ -365,10 +350,11 @@ def polyak_update(target: nn.Module, online: nn.Module, tau: float) -> None:
             t.copy_(o)
 
 
-# --- learning the critic (shared by ArCHer and CHAI) ----------------------------------------------
 @dataclass
 class CriticConfig:
-    """The critic's fields, mixed into the configs of the algorithms that learn one (ArCHer, CHAI)."""
+    """The critic's fields, mixed into the configs of the algorithms that learn one (ArCHer, CHAI): the
+    networks' (read by :func:`make_critic`) and those of their TD learning (read by
+    :class:`agents.algorithms.archer.CriticLearner`)."""
 
     critic_model: str | None = FROZEN_MINILM  # frozen MiniLM (cached); None = small RoBERTa from config; "roberta-base"
     critic_cache_size: int = 50_000  # frozen encoder: cached lines and texts (each an LRU of this many)
@@ -386,7 +372,7 @@ class CriticConfig:
     tau: float = 0.1  # Polyak rate of the target critic
     critic_lr: float = 1e-3  # the heads of a frozen encoder (the paper fine-tunes RoBERTa at 2e-5)
     bootstrap_truncated: bool = False  # bootstrap from s' when the env's turn limit cut the episode
-    prefill_buffer: bool = True  # start the replay buffer with the behaviour data (ours; see agents/archer.py)
+    prefill_buffer: bool = True  # start the replay buffer with the behaviour data (ours; see algorithms/archer.py)
     # The critic has settled (ours; None: from the start, as in the paper) once the mean critic loss of
     # the last `critic_window` iterations is within this fraction of the window before. ArCHer's actor
     # and CHAI's choice among k wait for it.
@@ -399,8 +385,9 @@ class CriticConfig:
             "critic_settled_tol": self.critic_settled_tol is None or self.critic_settled_tol > 0,
             "critic_window": self.critic_window >= 1,
             "critic_cache_size": self.critic_cache_size >= 1,
-            "buffer_size": self.buffer_size >= 1, "batch_size": self.batch_size >= 1, "critic_steps": self.critic_steps >= 0,
-            "tau": 0.0 < self.tau <= 1.0, "critic_lr": self.critic_lr > 0, "critic_max_tokens": self.critic_max_tokens >= 1,
+            "buffer_size": self.buffer_size >= 1, "batch_size": self.batch_size >= 1,
+            "critic_steps": self.critic_steps >= 0, "tau": 0.0 < self.tau <= 1.0, "critic_lr": self.critic_lr > 0,
+            "critic_max_tokens": self.critic_max_tokens >= 1,
             "critic_pooling": self.critic_pooling in ("mean", "cls"),
         }
 
@@ -408,150 +395,3 @@ class CriticConfig:
 def make_critic(cfg: CriticConfig, policy) -> DoubleCritic:
     """The config's critic: its encoder (:func:`make_encoder`) under two Q and two V heads."""
     return DoubleCritic(make_encoder(cfg, policy), mlp_hidden=cfg.critic_mlp_hidden, mlp_layers=cfg.critic_mlp_layers)
-
-
-class CriticLearner:
-    """The double critic, its target copy, its optimizer and its replay buffer, and the TD step
-    (ArCHer §4, the "high level"). With target networks Q̄_i, V̄_i (Polyak averages, rate τ):
-
-        y_Q,i = r + γ (1 − d) V̄_i(s')        Q_i(s, a) → y_Q,i    (i = 1, 2)
-        y_V,i = Q̄_i(s, a')                   V_i(s)    → y_V,i
-        θ̄ ← (1 − τ) θ̄ + τ θ   after every critic gradient step
-
-    ``a'`` comes from :meth:`sample_actions`: a fresh sample of the policy for ArCHer, the best of k
-    samples for CHAI (which overrides it).
-    """
-
-    def __init__(self, policy, critic: DoubleCritic, cfg) -> None:
-        self.policy = policy
-        self.critic = critic.to(policy.device)
-        self.target_critic = self.critic.target_copy()
-        self.cfg = cfg
-        self.gamma = cfg.discount
-        self.critic_optimizer = torch.optim.Adam([p for p in self.critic.parameters() if p.requires_grad],
-                                                 lr=cfg.critic_lr)
-        self.buffer = ReplayBuffer(cfg.buffer_size, seed=cfg.seed)
-        self.pool_rng = np.random.default_rng(cfg.seed + 7)  # minibatches of the per-iteration pool
-        self.critic_losses: list[float] = []  # mean critic loss per iteration (train_critic)
-
-    def sample_actions(self, observations: list[str]) -> list[str]:
-        """a' ~ π(· | s) at the training temperature (no gradient)."""
-        return self.policy.generate(observations, temperature=self.cfg.temperature)
-
-    def prefill(self) -> int:
-        """Add the behaviour data (``cfg.behaviour_path``) to the replay buffer; returns how many
-        transitions. Warns, and adds nothing, when there is no such file."""
-        from agents.data import load_dataset, transitions
-
-        path = self.cfg.behaviour_path
-        if not path.is_file():
-            warnings.warn(f"prefill_buffer is set but there is no behaviour data at {path}: the buffer starts empty",
-                          stacklevel=2)
-            return 0
-        items = list(transitions(load_dataset(path)))
-        self.buffer.extend(items)
-        return len(items)
-
-    def not_done(self, batch: Batch) -> torch.Tensor:
-        """1 − d: 0 where the episode terminated (and where it was truncated, unless bootstrap_truncated)."""
-        ended = batch.dones if self.cfg.bootstrap_truncated else np.maximum(batch.dones, batch.truncateds)
-        return torch.as_tensor(1.0 - ended, dtype=torch.float32, device=self.policy.device)
-
-    @torch.no_grad()
-    def advantages(self, observations: list[str], actions: list[str]) -> dict[str, torch.Tensor]:
-        """min(Q1, Q2)(s, a), min(V1, V2)(s) and their difference A(s, a), from the online critic."""
-        q1, q2, v1, v2 = self.critic(observations, actions)
-        q, v = torch.minimum(q1, q2), torch.minimum(v1, v2)
-        return {"q": q, "v": v, "advantage": q - v}
-
-    def critic_targets(self, batch: Batch, sampled_actions: list[str]) -> dict[str, torch.Tensor]:
-        """y_Q,i = r + γ(1 − d) V̄_i(s') and y_V,i = Q̄_i(s, a') (a' = ``sampled_actions``), no gradient."""
-        device = self.policy.device
-        with torch.no_grad():
-            h_obs = self.target_critic.encoder(batch.observations)
-            tq1, tq2 = self.target_critic.q_values(batch.observations, sampled_actions, h_obs)
-            tv1, tv2 = self.target_critic.values(batch.next_observations)
-            r = torch.as_tensor(batch.rewards, dtype=torch.float32, device=device)
-            not_done = self.not_done(batch)
-            return {
-                "q1": r + self.gamma * not_done * tv1, "q2": r + self.gamma * not_done * tv2,
-                "v1": tq1, "v2": tq2,
-            }
-
-    def critic_step(self, batch: Batch, sampled_actions: list[str] | None = None) -> dict[str, float]:
-        """One gradient step on L_critic = Σ_i MSE(Q_i, y_Q,i) + MSE(V_i, y_V,i), then one Polyak step.
-        ``sampled_actions``: the a' of V's target, sampled now when not given."""
-        sampled = self.sample_actions(batch.observations) if sampled_actions is None else sampled_actions
-        y = self.critic_targets(batch, sampled)
-        q1, q2, v1, v2 = self.critic(batch.observations, batch.actions)
-        mse = nn.functional.mse_loss
-        q_loss = mse(q1, y["q1"]) + mse(q2, y["q2"])
-        v_loss = mse(v1, y["v1"]) + mse(v2, y["v2"])
-        loss = q_loss + v_loss
-        self.critic_optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(self.critic.parameters(), self.cfg.grad_clip)
-        self.critic_optimizer.step()
-        polyak_update(self.target_critic, self.critic, self.cfg.tau)
-        return {
-            "critic_loss": float(loss.detach()), "q_loss": float(q_loss.detach()), "v_loss": float(v_loss.detach()),
-            "q_mean": float(torch.minimum(q1, q2).mean().detach()), "v_mean": float(torch.minimum(v1, v2).mean().detach()),
-            "critic_grad_norm": float(grad_norm),
-        }
-
-    def train_critic(self, rollout) -> dict[str, float]:
-        """Add ``rollout``'s transitions to the buffer, take ``critic_steps`` steps; the mean metrics,
-        the buffer size and ``critic_s``. With ``critic_pool_size`` the steps draw their minibatches
-        from one pool of replayed transitions whose a' were sampled once, at the start."""
-        self.buffer.extend(rollout.transitions)
-        t = time.perf_counter()
-        if self.cfg.critic_pool_size is None or self.cfg.critic_steps == 0:
-            stats = [self.critic_step(self.buffer.sample(self.cfg.batch_size)) for _ in range(self.cfg.critic_steps)]
-        else:
-            pool = self.buffer.sample(self.cfg.critic_pool_size)
-            pooled_actions = self.sample_actions(pool.observations)  # once per pooled state this iteration
-            stats = []
-            for _ in range(self.cfg.critic_steps):
-                idx = self.pool_rng.integers(0, len(pool), size=self.cfg.batch_size)
-                stats.append(self.critic_step(subset(pool, idx), [pooled_actions[i] for i in idx]))
-        row = {**mean_stats(stats), "buffer": len(self.buffer), "critic_s": time.perf_counter() - t}
-        if "critic_loss" in row:
-            self.critic_losses.append(row["critic_loss"])
-        row["critic_settling"] = self.critic_settling()
-        return row
-
-    def critic_settling(self) -> float | None:
-        """|mean critic loss of the last window − of the window before| / the latter (None: too few)."""
-        w = self.cfg.critic_window
-        if len(self.critic_losses) < 2 * w:
-            return None
-        last, before = np.mean(self.critic_losses[-w:]), np.mean(self.critic_losses[-2 * w : -w])
-        return float(abs(last - before) / max(abs(before), 1e-8))
-
-    def critic_settled(self) -> bool:
-        """Whether the critic has settled (always, with ``critic_settled_tol=None``)."""
-        settling = self.critic_settling()
-        return self.cfg.critic_settled_tol is None or (settling is not None and settling < self.cfg.critic_settled_tol)
-
-    CRITIC_COLUMNS = ("buffer", "critic_loss", "q_loss", "v_loss", "q_mean", "v_mean", "critic_grad_norm",
-                      "critic_settling")
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "critic": self.critic.state_dict(), "target_critic": self.target_critic.state_dict(),
-            "critic_optimizer": self.critic_optimizer.state_dict(), "buffer": list(self.buffer),
-            "buffer_rng": self.buffer.rng.bit_generator.state, "pool_rng": self.pool_rng.bit_generator.state,
-            "critic_losses": list(self.critic_losses),
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.critic.load_state_dict(state["critic"])
-        self.target_critic.load_state_dict(state["target_critic"])
-        if "pool_rng" in state:
-            self.pool_rng.bit_generator.state = state["pool_rng"]
-        self.critic_losses = list(state.get("critic_losses", []))
-        self.critic_optimizer.load_state_dict(state["critic_optimizer"])
-        self.buffer.clear()
-        self.buffer.extend(state.get("buffer", []))
-        if "buffer_rng" in state:
-            self.buffer.rng.bit_generator.state = state["buffer_rng"]

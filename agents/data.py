@@ -73,11 +73,11 @@ def generate_dataset(
     **env_kwargs: Any,
 ) -> list[Trajectory]:
     """Play ``policy`` (any :func:`agents.agent_registry.make_agent` spec, seeded with ``seed``) on
-    the evaluation episode list of ``(env_id, split, episodes, seed)`` (:func:`agents.evaluate.episode_secrets`:
+    the evaluation episode list of ``(env_id, split, episodes, seed)`` (:func:`archer_envs.benchmark.episode_secrets`:
     ``episodes=None`` is every secret of the split once) and return the trajectories; with ``out``,
     also write them as JSONL (to a temporary file, then renamed)."""
     from agents.agent_registry import make_agent
-    from agents.evaluate import episode_secrets, write_atomic
+    from archer_envs.benchmark import episode_secrets, write_atomic
     from archer_envs.play import play_episodes
 
     secrets = episode_secrets(env_id, split, episodes, seed, env_kwargs=env_kwargs)
@@ -103,7 +103,8 @@ def _parse_trajectory(obj: Any) -> Trajectory:
     """Check one decoded line; raise ValueError saying what is wrong."""
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-    missing = [k for k in ("format", "format_version", "env_id", "secret", "policy", "return", "success", "turns") if k not in obj]
+    missing = [k for k in ("format", "format_version", "env_id", "secret", "policy", "return", "success", "turns")
+               if k not in obj]
     if missing:
         raise ValueError(f"missing field(s) {', '.join(missing)}")
     if obj["format"] != FORMAT:
@@ -150,7 +151,7 @@ def load_dataset(path: str | os.PathLike) -> list[Trajectory]:
     """Every trajectory of a JSONL dataset file (UTF-8; blank lines are skipped). A malformed line
     (not UTF-8, not JSON, not a valid record) raises ValueError naming the file, the line number and
     what is wrong."""
-    from agents.evaluate import read_json_lines
+    from archer_envs.benchmark import read_json_lines
 
     path = Path(path)
     if not path.is_file():

@@ -340,7 +340,7 @@ class LMPolicy(torch.nn.Module):
         os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent)
         try:
-            from agents.evaluate import umask_mode
+            from archer_envs.benchmark import umask_mode
 
             os.chmod(tmp, umask_mode(directory=True))  # mkdtemp's 0700 would outlive the rename
             with quiet_weight_bars():
@@ -431,7 +431,9 @@ class LMPolicy(torch.nn.Module):
         return self.generate(observations)
 
     @torch.no_grad()
-    def generate(self, observations: Sequence[str], temperature: float | None = None, greedy: bool = False) -> list[str]:
+    def generate(
+        self, observations: Sequence[str], temperature: float | None = None, greedy: bool = False
+    ) -> list[str]:
         """Batched generation: left-padded prompts (newest ``max_context_tokens`` tokens), stopping at
         the first newline token or EOS; returns the text before the newline, stripped. Dropout is
         off while generating (the module's train/eval mode is restored afterwards)."""

@@ -58,7 +58,7 @@ class MetricLogger:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError as e:  # torch without the tensorboard package
-                warnings.warn(f"TensorBoard logging disabled ({e}); pip install tensorboard to enable it")
+                warnings.warn(f"TensorBoard logging disabled ({e}); pip install tensorboard to enable it", stacklevel=2)
             else:
                 self.writer = SummaryWriter(log_dir=self.out_dir)
 
@@ -80,8 +80,10 @@ class MetricLogger:
                 raise ValueError(f"step must be an integer, got {step!r}")
         for reserved in ("step", "time"):
             if reserved in metrics:
-                raise ValueError(f"{reserved!r} is written by the logger; rename the metric {reserved}={metrics[reserved]!r}")
-        record = {"step": step, "time": round(time.time() - self._start, 3), **{k: _plain(v) for k, v in metrics.items()}}
+                raise ValueError(f"{reserved!r} is written by the logger; "
+                                 f"rename the metric {reserved}={metrics[reserved]!r}")
+        record = {"step": step, "time": round(time.time() - self._start, 3),
+                  **{k: _plain(v) for k, v in metrics.items()}}
         if self._jsonl is None:
             self._open()
         self._jsonl.write(json.dumps(record, default=str) + "\n")
@@ -94,7 +96,8 @@ class MetricLogger:
         extra = [k for k in record if k not in self._columns and k not in self._warned]
         if extra:
             self._warned.update(extra)
-            warnings.warn(f"metric(s) {extra} first logged after the CSV header was written: they go to metrics.jsonl only")
+            warnings.warn(f"metric(s) {extra} first logged after the CSV header was written: "
+                          "they go to metrics.jsonl only", stacklevel=2)
         self._csv.writerow(record)
         self._csv_file.flush()
 
@@ -103,7 +106,8 @@ class MetricLogger:
                 if key != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):
                     self.writer.add_scalar(key, value, global_step=step)
         if self.console:
-            print(f"step {step} | " + " | ".join(f"{k} {_short(v)}" for k, v in record.items() if k != "step"), flush=True)
+            print(f"step {step} | " + " | ".join(f"{k} {_short(v)}" for k, v in record.items() if k != "step"),
+                  flush=True)
         return record
 
     def close(self) -> None:

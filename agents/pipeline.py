@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from agents.archer import ArcherConfig, Sampler, evaluate_agent, make_config, train_archer
+from agents.algorithms.archer import ArcherConfig, make_config, train_archer
+from agents.training import Sampler, evaluate_agent
 
 RESULTS_JSON, RESULTS_MD, CURVE_PNG = "results.json", "results.md", "learning_curve.png"
 
@@ -106,7 +107,8 @@ def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/mai
                                 title=f"ArCHer ({cfg.preset} preset) on {env_id}, {cfg.protocol} protocol")
     payload = {
         "env_id": env_id, "protocol": cfg.protocol, "preset": cfg.preset, "rows": rows, "iterations": result.iterations,
-        "trajectories": result.trajectories, "actor_updates": result.actor_updates, "rl_minutes": result.seconds / 60, "timings_s": result.timings,
+        "trajectories": result.trajectories, "actor_updates": result.actor_updates, "rl_minutes": result.seconds / 60,
+        "timings_s": result.timings,
         "peak_memory_mb": result.peak_memory_mb, "config": cfg.__dict__,
     }
     (out_dir / RESULTS_JSON).write_text(json.dumps(payload, indent=2, default=str))

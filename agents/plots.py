@@ -32,7 +32,8 @@ def read_metrics(path: str | os.PathLike) -> list[dict]:
 
 
 def _number(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
+    return (float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            else None)
 
 
 def pyplot():
@@ -59,15 +60,18 @@ def plot_learning_curve(metrics: str | os.PathLike, out: str | os.PathLike, refe
     """Write the curve to ``out`` (PNG, or any format matplotlib knows from the suffix)."""
     plt = pyplot()
     rows = read_metrics(metrics)
-    train = [(r["trajectories"], _number(r.get("train_return"))) for r in rows if _number(r.get("train_return")) is not None]
-    evals = [(r["trajectories"], _number(r.get("eval_return"))) for r in rows if _number(r.get("eval_return")) is not None]
+    train = [(r["trajectories"], _number(r.get("train_return"))) for r in rows
+             if _number(r.get("train_return")) is not None]
+    evals = [(r["trajectories"], _number(r.get("eval_return"))) for r in rows
+             if _number(r.get("eval_return")) is not None]
     if not train and not evals:
         raise ValueError(f"{metrics} holds no returns to plot")
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     if train:
         xs = [x for x, _ in train]
         ys = [y for _, y in train]
-        smooth = [sum(ys[max(0, i - window + 1) : i + 1]) / len(ys[max(0, i - window + 1) : i + 1]) for i in range(len(ys))]
+        smooth = [sum(ys[max(0, i - window + 1) : i + 1]) / len(ys[max(0, i - window + 1) : i + 1])
+                  for i in range(len(ys))]
         ax.plot(xs, ys, color="tab:blue", alpha=0.25, linewidth=1)
         ax.plot(xs, smooth, color="tab:blue", linewidth=2, label=f"train episodes (moving mean of {window})")
     if evals:

@@ -39,20 +39,16 @@ Transitions
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from agents.buffer import Transition
+from archer_envs.play import Agent, SideBySideEnvs
 
 __all__ = ["Agent", "EpisodeRecord", "Rollout", "RolloutCollector", "Transition"]
-
-
-class Agent(Protocol):
-    def act(self, observations: list[str]) -> list[str]: ...
 
 
 @dataclass
@@ -154,29 +150,29 @@ class _VectorEnvs:
 
 
 class _SideBySideEnvs:
-    """Single envs stepped in a loop, each reset as soon as its episode ends (SameStep semantics)."""
+    """Single envs (:class:`archer_envs.play.SideBySideEnvs`), each reset as soon as its episode ends
+    (SameStep semantics)."""
 
     def __init__(self, env_id: str, num_envs: int, split: str | None, seed: int, env_kwargs: dict) -> None:
-        self.envs = [gym.make(env_id, **env_kwargs) for _ in range(num_envs)]
+        self.envs = SideBySideEnvs(env_id, num_envs, **env_kwargs)
         self.options = {} if split is None else {"split": split}
-        self.observations = [e.reset(seed=seed + i, options=dict(self.options))[0] for i, e in enumerate(self.envs)]
+        self.observations = [self.envs.reset(i, seed=seed + i, options=dict(self.options)) for i in range(num_envs)]
 
     def step(self, actions: list[str]):
         n = len(self.envs)
         final, rewards = [""] * n, np.zeros(n)
         terminated, truncated, success = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-        for i, (env, action) in enumerate(zip(self.envs, actions)):
-            final[i], rewards[i], terminated[i], truncated[i], info = env.step(action)
+        for i, (obs, reward, term, trunc, info) in enumerate(self.envs.step(range(n), actions)):
+            final[i], rewards[i], terminated[i], truncated[i] = obs, reward, term, trunc
             success[i] = bool(info.get("success", False))
             if terminated[i] or truncated[i]:
-                self.observations[i], _ = env.reset(options=dict(self.options))  # continues env i's RNG
+                self.observations[i] = self.envs.reset(i, options=dict(self.options))  # continues env i's RNG
             else:
                 self.observations[i] = final[i]
         return final, rewards, terminated, truncated, success
 
     def close(self) -> None:
-        for env in self.envs:
-            env.close()
+        self.envs.close()
 
 
 class RolloutCollector:
@@ -186,7 +182,9 @@ class RolloutCollector:
     ``env_kwargs`` go to the env constructor (e.g. ``oracle=...``, ``max_turns=...``).
     """
 
-    def __init__(self, env_id: str, num_envs: int = 32, split: str | None = "train", seed: int = 0, **env_kwargs: Any) -> None:
+    def __init__(
+        self, env_id: str, num_envs: int = 32, split: str | None = "train", seed: int = 0, **env_kwargs: Any
+    ) -> None:
         import archer_envs  # noqa: F401  (registers the ids)
 
         self.num_envs = _positive_int("num_envs", num_envs)
@@ -212,7 +210,7 @@ class RolloutCollector:
     @property
     def env(self):
         """The vector env, or the list of single envs."""
-        return self._envs.env if self.vectorized else self._envs.envs
+        return self._envs.env if self.vectorized else self._envs.envs.envs
 
     @property
     def observations(self) -> list[str]:
@@ -241,7 +239,8 @@ class RolloutCollector:
             final, rewards, terminated, truncated, success = self._envs.step(actions)
             steps += 1
             for i in range(self.num_envs):
-                t = Transition(observations[i], actions[i], float(rewards[i]), final[i], bool(terminated[i]), bool(truncated[i]))
+                t = Transition(observations[i], actions[i], float(rewards[i]), final[i], bool(terminated[i]),
+                               bool(truncated[i]))
                 self._running[i].append(t)
                 if t.done or t.truncated:
                     finished.append(EpisodeRecord(self._running[i], bool(success[i]), i))

@@ -1,12 +1,15 @@
-"""What every online algorithm shares: the run config, the BC start, and the training loop.
+"""What every online algorithm shares: the run config and the training loop.
 
 ArCHer, PPO, online filtered BC and CHAI differ only in what they learn from a batch of fresh
 trajectories. Everything else is here, once:
 
-    RunConfig        the fields every algorithm has (env, seeds, BC start, budget, evaluation, checkpoints)
-    build_config     preset → config file (JSON/TOML) → overrides, unknown fields named in the error
-    bc_start         the behaviour-cloning checkpoint all algorithms start from (made when missing)
-    run_training     collect → ``learner.update(rollout)`` → evaluate / log / checkpoint, resumable
+    RunConfig        the fields every algorithm has (env, seeds, BC start, budget, evaluation, checkpoints);
+                     its presets are built by :func:`agents.config.make_config`
+    run_training     collect → ``learner.update(rollout)`` → evaluate / log / checkpoint, resumable;
+                     it starts from :func:`agents.algorithms.bc.bc_start`, the behaviour-cloning
+                     checkpoint all algorithms share (made when missing)
+    Sampler          an agent sampling the policy at a fixed temperature (rollouts, evaluation)
+    evaluate_agent   the shared harness on the run's test episodes, under the run's evaluation seed
 
 A learner (:class:`Learner`) owns the policy being trained and whatever else it learns (critics, a
 value head, a replay or trajectory buffer); :func:`run_training` owns the envs, the budget (iterations,
@@ -21,18 +24,18 @@ import json
 import resource
 import sys
 import time
-import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-import types
-from typing import Any, Callable, Protocol, Union, get_args, get_origin, get_type_hints
+from typing import Any, Callable, ClassVar, Protocol
 
 import numpy as np
 import torch
 
-# Discount per env (ArCHer's hyperparameter table); every other env uses DEFAULT_GAMMA.
-DEFAULT_GAMMA = 0.95
-ENV_GAMMA = {"archer/Detective-v0": 0.98, "archer/JerichoDetective-v0": 0.98, "archer/WebShop-v0": 0.9}
+from archer_envs import ENVS
+from archer_envs.descriptor import DEFAULT_GAMMA
+
+# Discount per env (ArCHer's hyperparameter table), as each env's descriptor declares it; kept for importers.
+ENV_GAMMA = {env_id: d.gamma for env_id, d in ENVS.items()}
 
 CHECKPOINT_DIR, LOG_DIR, BC_DIR, BEHAVIOUR_FILE, EVAL_DIR = "checkpoint", "logs", "bc", "behaviour.jsonl", "eval"
 # Fields a resumed run may change: its budgets, how often it evaluates and saves, where it lives and runs.
@@ -42,7 +45,13 @@ RESUMABLE_CHANGES = ("out", "device", "iterations", "max_minutes", "max_trajecto
 
 @dataclass
 class RunConfig:
-    """The fields every online algorithm has. Algorithm configs subclass it (``ArcherConfig``, ...)."""
+    """The fields every online algorithm has. Algorithm configs subclass it (``ArcherConfig``, ...) and
+    declare their presets in the two tables that :func:`agents.config.make_config` reads."""
+
+    # preset name → field overrides of the defaults (the defaults are the ``cpu`` preset)
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {"cpu": {}}
+    # (preset, env id) → further field overrides (the paper's per-env table)
+    PRESET_ENV_OVERRIDES: ClassVar[dict[tuple[str, str], dict[str, Any]]] = {}
 
     env_id: str = "archer/TwentyQuestions-v0"
     out: str = "runs/run"  # run directory: checkpoint/, logs/, bc/ (when made here), eval/
@@ -127,7 +136,9 @@ class RunConfig:
 
     @property
     def discount(self) -> float:
-        return float(self.gamma) if self.gamma is not None else ENV_GAMMA.get(self.env_id, DEFAULT_GAMMA)
+        if self.gamma is not None:
+            return float(self.gamma)
+        return ENVS[self.env_id].gamma if self.env_id in ENVS else DEFAULT_GAMMA
 
     @property
     def train_split(self) -> str:
@@ -146,65 +157,6 @@ class RunConfig:
     @property
     def behaviour_path(self) -> Path:
         return Path(self.behaviour_data) if self.behaviour_data else Path(self.out) / BEHAVIOUR_FILE
-
-
-def build_config(cls: type, presets: dict[str, dict[str, Any]], env_overrides: dict[tuple[str, str], dict[str, Any]],
-                 preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0", config_file: str | None = None,
-                 **overrides: Any):
-    """``cls`` with the preset's fields for ``env_id``, then ``config_file``'s (JSON or TOML), then
-    ``overrides``. Unknown preset or field names raise ValueError naming them."""
-    if preset not in presets:
-        raise ValueError(f"unknown preset {preset!r}: expected one of {', '.join(presets)}")
-    values: dict[str, Any] = {**presets[preset], **env_overrides.get((preset, env_id), {})}
-    if config_file is not None:
-        values.update(read_config_file(config_file))
-    values.update(overrides)
-    values.setdefault("env_id", env_id)
-    values["preset"] = preset
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} field(s): {', '.join(unknown)} (see {cls.__module__}.{cls.__name__})")
-    hints = get_type_hints(cls)
-    return cls(**{k: typed_field_value(cls.__name__, k, v, hints[k]) for k, v in values.items()})
-
-
-def typed_field_value(owner: str, name: str, value: Any, hint: Any) -> Any:
-    """``value`` as config field ``name`` of type ``hint`` takes it (an int where a float is expected
-    becomes a float); a value of another type (``critic_steps="abc"``) raises ValueError naming the field,
-    the value and the expected type. Types other than bool, int, float, str, dict, list and their
-    ``| None`` are passed through."""
-    allowed = get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
-    allowed = tuple(get_origin(t) or t for t in allowed)
-    if value is None and type(None) in allowed:
-        return None
-    if isinstance(value, bool):  # a bool is an int to Python, never to a config
-        if bool in allowed:
-            return value
-    elif float in allowed and isinstance(value, (int, float)):
-        return float(value)
-    elif int in allowed and isinstance(value, int):
-        return value
-    elif any(t in allowed and isinstance(value, t) for t in (str, dict, list)):
-        return value
-    if not set(allowed) <= {bool, int, float, str, dict, list, type(None)}:
-        return value
-    expected = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
-    raise ValueError(f"invalid {owner} field {name}={value!r}: expected {expected}, got {type(value).__name__}")
-
-
-def read_config_file(path: str | Path) -> dict[str, Any]:
-    """The object of config fields in a JSON or TOML (by suffix) file."""
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"config file {path} does not exist")
-    try:
-        data = tomllib.loads(p.read_text()) if p.suffix == ".toml" else json.loads(p.read_text())
-    except (ValueError, tomllib.TOMLDecodeError) as err:
-        raise ValueError(f"config file {path} is not valid {'TOML' if p.suffix == '.toml' else 'JSON'}: {err}") from err
-    if not isinstance(data, dict):
-        raise ValueError(f"config file {path} must hold an object of config fields, got {type(data).__name__}")
-    return data
 
 
 class Sampler:
@@ -226,44 +178,6 @@ class Sampler:
         return self.policy.generate(observations, temperature=self.temperature)
 
 
-# --- the starting policy --------------------------------------------------------------------------
-def bc_start(cfg: RunConfig, log=None) -> Path:
-    """The BC checkpoint every algorithm starts from: ``cfg.init``, else ``out/bc``, made when missing
-    from ``behaviour_episodes`` episodes of the ``behaviour_policy`` plus ``expert_episodes`` of the
-    scripted expert, all on the protocol's training split (``cfg.behaviour_path``)."""
-    from agents.bc import BCConfig, train_bc
-
-    if cfg.init is not None:
-        if not Path(cfg.init).is_dir():
-            raise FileNotFoundError(f"init {cfg.init!r}: no such checkpoint directory")
-        return Path(cfg.init)
-    bc_dir = Path(cfg.out) / BC_DIR
-    bc_cfg = BCConfig(
-        dataset=str(cfg.behaviour_path), out=str(bc_dir), epochs=cfg.bc_epochs, batch_size=cfg.bc_batch_size,
-        lr=cfg.bc_lr, seed=cfg.seed, init=cfg.policy_model, n_layer=cfg.policy_layers, n_embd=cfg.policy_width,
-        n_head=cfg.policy_heads, max_new_tokens=cfg.max_new_tokens, device=cfg.device,
-    )
-    if not cfg.behaviour_path.is_file():
-        make_behaviour_data(cfg, cfg.behaviour_path)
-    train_bc(bc_cfg, progress=sys.stderr.isatty(), log=log)  # returns at once when finished; refuses another run's
-    return bc_dir
-
-
-def make_behaviour_data(cfg: RunConfig, path: str | Path) -> list:
-    """Write the behaviour dataset (JSONL, written whole then renamed) and return its trajectories."""
-    from agents.data import generate_dataset
-    from agents.evaluate import write_atomic
-
-    trajectories = generate_dataset(cfg.env_id, policy=cfg.behaviour_policy, episodes=cfg.behaviour_episodes,
-                                    split=cfg.train_split, seed=cfg.seed)
-    if cfg.expert_episodes:
-        trajectories += generate_dataset(cfg.env_id, policy="expert", episodes=cfg.expert_episodes,
-                                         split=cfg.train_split, seed=cfg.seed)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, (json.dumps(t.to_json()) + "\n" for t in trajectories))
-    return trajectories
-
-
 # --- evaluation -----------------------------------------------------------------------------------
 def evaluate_agent(agent, cfg: RunConfig, out_dir: str | Path | None = None, progress: bool = False):
     """The shared harness on the run's episode list (``eval_split`` of the protocol, ``eval_episodes``,
@@ -273,7 +187,7 @@ def evaluate_agent(agent, cfg: RunConfig, out_dir: str | Path | None = None, pro
     forked RNG): the same policy gets the same score wherever it is evaluated (the learning curve,
     the pipeline's table, a comparison's BC start, a re-run of a finished job), and evaluating does
     not shift the training's random stream."""
-    from agents.evaluate import evaluate
+    from archer_envs.benchmark import evaluate
 
     with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))):
         torch.manual_seed(cfg.seed)
@@ -362,8 +276,9 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     evaluate every ``eval_every`` iterations → log → checkpoint every ``checkpoint_every``. Stops at
     ``iterations``, ``max_minutes`` or ``max_trajectories``, whichever first, then evaluates the
     final agent into ``out/eval``. ``log(step, **row)`` gets every row of the metrics log."""
+    from agents.algorithms.bc import bc_start
     from agents.checkpoint import check_resumable, is_checkpoint, load_checkpoint, load_policy, save_checkpoint
-    from agents.evaluate import write_results
+    from archer_envs.benchmark import write_results
     from agents.logger import MetricLogger
     from agents.rollout import RolloutCollector
     from agents.seeding import seed_everything
@@ -504,7 +419,7 @@ def warn_no_actor_step(name: str, result: TrainResult, cfg: RunConfig) -> str:
 def truncate_logs(log_dir: Path, iteration: int) -> None:
     """Drop log rows of iterations after the checkpoint a run resumes from (they are redone), so the
     learning curve has one row per iteration."""
-    from agents.evaluate import write_atomic
+    from archer_envs.benchmark import write_atomic
 
     for name in ("metrics.jsonl", "metrics.csv"):
         path = log_dir / name
@@ -529,7 +444,6 @@ def mean_stats(rows: list[dict[str, float]]) -> dict[str, float]:
 
 
 __all__ = [
-    "DEFAULT_GAMMA", "ENV_GAMMA", "Learner", "RunConfig", "Sampler", "TrainResult", "bc_start", "build_config",
-    "SampledPolicyAgents", "evaluate_agent", "evaluate_policy", "make_behaviour_data", "mean_stats", "read_config_file",
-    "run_training",
+    "DEFAULT_GAMMA", "ENV_GAMMA", "Learner", "RunConfig", "SampledPolicyAgents", "Sampler", "TrainResult",
+    "evaluate_agent", "evaluate_policy", "mean_stats", "run_training",
 ]

@@ -9,54 +9,28 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
-
 __version__ = "0.1.0"
 
-# id -> (entry point, vector entry point, kwargs, one-line description)
-ENVS: dict[str, tuple[str, str | None, dict, str]] = {
-    "archer/TwentyQuestions-v0": (
-        "archer_envs.twenty_questions.env:TwentyQuestionsEnv",
-        "archer_envs.twenty_questions.env:TwentyQuestionsVectorEnv",
-        {},
-        "Twenty Questions over LMRL-Gym's 158 objects; reward -1 per question, 0 on the correct guess, 20 turns.",
-    ),
-    "archer/TwentyQuestionsSubset-v0": (
-        "archer_envs.twenty_questions.env:TwentyQuestionsEnv",
-        "archer_envs.twenty_questions.env:TwentyQuestionsVectorEnv",
-        {"subset": True},
-        "Twenty Questions on ArCHer's 10-word subset (football, dog, banana, truck, pants, computer, piano, "
-        "chair, pen, scissors); every split is those 10 words.",
-    ),
-    "archer/GuessMyCity-v0": (
-        "archer_envs.guess_my_city.env:GuessMyCityEnv",
-        "archer_envs.guess_my_city.env:GuessMyCityVectorEnv",
-        {},
-        "Guess My City over LMRL-Gym's 100 cities; free-text answers that never name the city or country; "
-        "reward -1 per question, 0 on the correct guess, 20 turns.",
-    ),
-    "archer/JerichoDetective-v0": (
-        "archer_envs.jericho_detective:JerichoDetectiveEnv",
-        None,
-        {},
-        "Jericho's detective.z5 as in ArCHer: look + inventory + reply + valid actions; reward = score gained, "
-        "50 steps (needs the `jericho` extra and your own detective.z5).",
-    ),
-    "archer/Detective-v0": (
-        "archer_envs.detective.env:DetectiveEnv",
-        None,
-        {},
-        "A murder mystery generated from the seed: search rooms, question suspects, accuse; +0.1 per essential "
-        "clue, +1/-1 for the accusation, 50 steps.",
-    ),
-    "archer/WebShop-v0": (
-        "archer_envs.webshop.env:WebShopEnv",
-        None,
-        {},
-        "An offline shop of 1,000 generated products (up to 100,000+): search[...] and click[...] to buy what the "
-        "instruction asks; WebShop's reward on Buy Now, 15 steps.",
-    ),
+from archer_envs.descriptor import EnvDescriptor
+from archer_envs.detective.descriptor import DESCRIPTORS as _DETECTIVE
+from archer_envs.guess_my_city.descriptor import DESCRIPTORS as _GUESS_MY_CITY
+from archer_envs.jericho_detective import DESCRIPTOR as _JERICHO_DETECTIVE
+from archer_envs.twenty_questions.descriptor import DESCRIPTORS as _TWENTY_QUESTIONS
+from archer_envs.webshop.descriptor import DESCRIPTORS as _WEBSHOP
+
+# id -> its descriptor (archer_envs.descriptor), declared in the env's own package; the one registry that
+# Gymnasium's registrations, the CLI, the scripted players, the protocols and the agents read.
+ENVS: dict[str, EnvDescriptor] = {
+    d.id: d for d in (*_TWENTY_QUESTIONS, *_GUESS_MY_CITY, _JERICHO_DETECTIVE, *_DETECTIVE, *_WEBSHOP)
 }
+
+
+def descriptor(env_id: str) -> EnvDescriptor:
+    """The descriptor of a registered env id (ValueError naming the registered ones otherwise)."""
+    try:
+        return ENVS[env_id]
+    except KeyError:
+        raise ValueError(f"unknown env {env_id!r}: expected one of {', '.join(ENVS)}") from None
 
 
 def env_name(env_id: str) -> str:
@@ -65,11 +39,10 @@ def env_name(env_id: str) -> str:
 
 
 def register_envs() -> None:
-    for env_id, (entry, vector_entry, kwargs, _) in ENVS.items():
-        if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=entry, vector_entry_point=vector_entry, kwargs=kwargs)
+    for d in ENVS.values():
+        d.register()
 
 
 register_envs()
 
-__all__ = ["ENVS", "env_name", "register_envs", "__version__"]
+__all__ = ["ENVS", "EnvDescriptor", "descriptor", "env_name", "register_envs", "__version__"]

@@ -18,7 +18,7 @@ them; each game reply already ends in newlines, so they fall on separate lines::
 - the valid actions are ``get_valid_actions()`` written as a Python list, e.g.
   ``['north', 'take paper']`` (``[]`` once the game is over).
 
-Then every line is made ASCII (:func:`archer_envs.core.to_ascii`) and, past
+Then every line is made ASCII (:func:`archer_envs.text.to_ascii`) and, past
 :data:`MAX_OBSERVATION_CHARS`, the start is cut so that the valid actions at the end survive.
 
 Reward: the increase of the game's score (``info["score"]``; 360 at most). Terminated when Jericho
@@ -35,7 +35,12 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import action_space, check_render_mode, positive_int, reset_options, text_space, to_ascii
+from archer_envs.arguments import check_render_mode, positive_int, reset_options
+
+from archer_envs.spaces import action_space, text_space
+
+from archer_envs.text import to_ascii
+from archer_envs.descriptor import AgentPrompt, EnvDescriptor
 
 ENV_VAR = "ARCHER_DETECTIVE_Z5"
 MAX_OBSERVATION_CHARS = 8192
@@ -189,3 +194,22 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
     def _require_open(self) -> None:
         if self._game is None:
             raise RuntimeError("this env is closed: make a new one")
+
+
+def _no_secrets(split: str, env_kwargs=None) -> list:
+    raise ValueError(f"{DESCRIPTOR.id} has no list of secrets to evaluate on (one fixed game, no reset options)")
+
+
+DESCRIPTOR = EnvDescriptor(
+    id="archer/JerichoDetective-v0",
+    entry_point="archer_envs.jericho_detective:JerichoDetectiveEnv",
+    description="Jericho's detective.z5 as in ArCHer: look + inventory + reply + valid actions; reward = score "
+    "gained, 50 steps (needs the `jericho` extra and your own detective.z5).",
+    secrets=_no_secrets,
+    prompt=AgentPrompt(
+        "You are playing the text adventure 'Detective'. Solve the case and score points. When the "
+        "observation lists valid actions, choose one of them. Reply with one command only, on one line.",
+        "Your next command:",
+    ),
+    gamma=0.98,
+)

@@ -7,7 +7,6 @@ on it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -71,11 +70,12 @@ def make_batched_env(env_id: str, num_envs: int, **env_kwargs: Any):
     )
 
 
-def secret_option(env) -> str:
-    """The reset option that forces an episode's secret ("word", "city", "case", ...)."""
+def secret_option(env) -> str | None:
+    """The reset option that forces an episode's secret ("word", "city", "case", ...), or None when the
+    env has none (one fixed game)."""
     inner = env.unwrapped
     game = getattr(inner, "game", None)
-    return game.secret_option if game is not None else inner.secret_option
+    return getattr(game, "secret_option", None) or getattr(inner, "secret_option", None)
 
 
 def play_episodes(
@@ -130,49 +130,70 @@ def play_episodes(
     return results
 
 
-def _play_side_by_side(agent: Agent, env_id: str, secrets: Sequence, batch_size: int, **env_kwargs: Any) -> list[EpisodeResult]:
-    envs = [gym.make(env_id, **env_kwargs) for _ in range(min(batch_size, len(secrets)))]
-    option = secret_option(envs[0])
+class SideBySideEnvs:
+    """``n`` single envs of ``env_id`` stepped in a loop: the batch for envs without a vector entry
+    point (Detective, WebShop, Jericho). Evaluation (:func:`play_episodes`) and the training rollouts
+    (``agents.rollout``) both step them through this class."""
+
+    def __init__(self, env_id: str, n: int, **env_kwargs: Any) -> None:
+        self.envs = []
+        try:
+            for _ in range(n):
+                self.envs.append(gym.make(env_id, **env_kwargs))
+        except BaseException:
+            self.close()
+            raise
+
+    def __len__(self) -> int:
+        return len(self.envs)
+
+    def reset(self, i: int, seed: int | None = None, options: dict | None = None) -> str:
+        """Reset env ``i``; without ``seed`` it continues that env's random stream."""
+        return self.envs[i].reset(seed=seed, options=options)[0]
+
+    def step(self, indices: Sequence[int], actions: Sequence[str]) -> list[tuple[str, float, bool, bool, dict]]:
+        """Step env ``indices[k]`` with ``actions[k]``; Gymnasium's five values per env, in that order."""
+        if len(actions) != len(indices):
+            raise ValueError(f"agent returned {len(actions)} actions for {len(indices)} observations")
+        out = []
+        for i, action in zip(indices, actions):
+            obs, reward, terminated, truncated, info = self.envs[i].step(action)
+            out.append((obs, float(reward), bool(terminated), bool(truncated), info))
+        return out
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+
+
+def _play_side_by_side(
+    agent: Agent, env_id: str, secrets: Sequence, batch_size: int, **env_kwargs: Any
+) -> list[EpisodeResult]:
+    envs = SideBySideEnvs(env_id, min(batch_size, len(secrets)), **env_kwargs)
+    option = secret_option(envs.envs[0])
     results: list[EpisodeResult] = []
     try:
         for start in range(0, len(secrets), len(envs)):
             chunk = list(secrets[start : start + len(envs)])
-            obs = [e.reset(options={option: s})[0] for e, s in zip(envs, chunk)]
+            obs = [envs.reset(i, options={option: s}) for i, s in enumerate(chunk)]
             records = [EpisodeResult(s, observations=[str(o)]) for s, o in zip(chunk, obs)]
             active = list(range(len(chunk)))
             while active:
                 actions = agent.act([obs[i] for i in active])
-                if len(actions) != len(active):
-                    raise ValueError(f"agent returned {len(actions)} actions for {len(active)} observations")
                 still = []
-                for i, action in zip(active, actions):
-                    obs[i], reward, terminated, truncated, info = envs[i].step(action)
+                for i, action, step in zip(active, actions, envs.step(active, actions)):
+                    obs[i], reward, terminated, truncated, info = step
                     rec = records[i]
                     rec.actions.append(str(action))
                     rec.answers.append(str(info.get("answer", info.get("response", ""))))
-                    rec.rewards.append(float(reward))
+                    rec.rewards.append(reward)
                     rec.success = bool(info["success"])
-                    rec.terminated = bool(terminated)
+                    rec.terminated = terminated
                     rec.observations.append(str(obs[i]))
                     if not (terminated or truncated):
                         still.append(i)
                 active = still
             results.extend(records)
     finally:
-        for e in envs:
-            e.close()
+        envs.close()
     return results
-
-
-def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
-    """Mean return with a 95% normal-approximation CI half-width, success rate and mean turns."""
-    returns = np.array([r.ret for r in results], dtype=float)
-    n = len(returns)
-    ci = 1.96 * returns.std(ddof=1) / math.sqrt(n) if n > 1 else float("nan")
-    return {
-        "episodes": n,
-        "mean_return": float(returns.mean()) if n else float("nan"),
-        "return_ci95": float(ci),
-        "success_rate": float(np.mean([r.success for r in results])) if n else float("nan"),
-        "mean_turns": float(np.mean([r.turns for r in results])) if n else float("nan"),
-    }

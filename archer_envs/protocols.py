@@ -13,9 +13,9 @@ Torch-free, so the leaderboard and tools that only read results can use it.
 
 from __future__ import annotations
 
+from archer_envs import ENVS
+
 PROTOCOLS = ("paper", "generalisation")
-# Envs whose secrets form one fixed list with an "all" split: the paper protocol uses all of it.
-_ALL_SPLIT_ENVS = ("archer/TwentyQuestions-v0", "archer/TwentyQuestionsSubset-v0", "archer/GuessMyCity-v0")
 
 
 def check_protocol(protocol: str) -> str:
@@ -27,7 +27,8 @@ def check_protocol(protocol: str) -> str:
 def protocol_splits(env_id: str, protocol: str) -> tuple[str, str]:
     """(split the agent trains on, split it is evaluated on) under ``protocol`` for ``env_id``."""
     check_protocol(protocol)
-    if protocol == "paper" and env_id in _ALL_SPLIT_ENVS:
+    # Envs whose secrets form one fixed list with an "all" split declare so (EnvDescriptor.paper_split_all).
+    if protocol == "paper" and env_id in ENVS and ENVS[env_id].paper_split_all:
         return "all", "all"
     return "train", "test"
 

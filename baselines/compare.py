@@ -113,7 +113,8 @@ def run_finished(spec: RunSpec) -> bool:
     if not (is_checkpoint(ckpt) and (Path(spec.out) / "eval" / "summary.json").is_file()):
         return False
     state = load_training_state(ckpt)
-    return state.get("trajectories", 0) >= spec.budget and (state.get("last_eval") or {}).get("iteration") == state.get("iteration")
+    return (state.get("trajectories", 0) >= spec.budget
+            and (state.get("last_eval") or {}).get("iteration") == state.get("iteration"))
 
 
 def read_run(spec: RunSpec) -> dict[str, Any]:
@@ -157,7 +158,7 @@ def shared_bc_start(env_id: str, out: Path, preset: str, overrides: dict[str, An
                     config_dir: str | Path = CONFIG_DIR) -> Path:
     """Make (or find) the one BC checkpoint of the comparison: ArCHer's BC start fields, seed 0."""
     from agents.algorithms import make_algorithm_config
-    from agents.training import bc_start
+    from agents.algorithms.bc import bc_start
 
     cfg = make_algorithm_config("archer", preset, env_id, config_file(env_id, "archer", config_dir),
                                 **{**overrides, "out": str(out), "seed": 0})
@@ -243,7 +244,8 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
                 done(spec, record)
     results = summarize(env_id, algos, records, budget=budget, seeds=seeds, preset=preset, thresholds=thresholds,
                         protocol=overrides.get("protocol", "paper"))
-    results.update(command=command, wall_time_s=float(sum(r["wall_time_s"] for r in records)), code_version=_git_commit(),
+    results.update(command=command, wall_time_s=float(sum(r["wall_time_s"] for r in records)),
+                   code_version=_git_commit(),
                    created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                    configs={a: _shown_path(config_file(env_id, a, config_dir)) for a in algos})
     try:
@@ -276,7 +278,8 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
         label = get_algorithm(algo).label
         untrained = [r["seed"] for r in runs if r.get("trains_policy", True) and r.get("actor_updates") == 0]
         if untrained:  # never report a BC policy as a trained agent
-            label += f" (no actor step in seed{'s' if len(untrained) > 1 else ''} {', '.join(map(str, untrained))}: BC policy)"
+            label += (f" (no actor step in seed{'s' if len(untrained) > 1 else ''} "
+                      f"{', '.join(map(str, untrained))}: BC policy)")
         rows.append({
             "algo": algo, "label": label, "seeds": [r["seed"] for r in runs],
             "actor_updates": float(np.mean([r.get("actor_updates", 0) for r in runs])),
@@ -298,7 +301,8 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
         "seeds": seeds,
         "start_return": start, "algorithms": rows,
         "sample_efficiency": sample_efficiency(rows, thresholds, budget),
-        "runs": sorted(records, key=lambda r: (algos.index(r["algo"]) if r["algo"] in algos else len(algos), r["seed"])),
+        "runs": sorted(records,
+                       key=lambda r: (algos.index(r["algo"]) if r["algo"] in algos else len(algos), r["seed"])),
     }
 
 
@@ -383,7 +387,8 @@ def results_markdown(results: dict[str, Any]) -> str:
         f"{n} seed{'s' if n != 1 else ''}; {protocol}; mean over seeds ± 95% CI (t over seeds). "
         f"BC start: {_pm(results['start_return'], None)}.",
         "",
-        "| algorithm | test return | success rate | trajectories | wall time (min) | s / iteration (rollout + critic + actor) |",
+        "| algorithm | test return | success rate | trajectories | wall time (min) "
+        "| s / iteration (rollout + critic + actor) |",
         "|---|---|---|---|---|---|",
     ]
     for r in results["algorithms"]:

@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.out or tempfile.mkdtemp(prefix="archer-agents-core-"))
     work.mkdir(parents=True, exist_ok=True)
     print("# Agents-core benchmark")
-    print(f"machine: Python {platform.python_version()}, torch {torch.__version__}, threads {torch.get_num_threads()}\n")
+    print(f"machine: Python {platform.python_version()}, torch {torch.__version__}, "
+          f"threads {torch.get_num_threads()}\n")
 
     t0 = time.perf_counter()
     data = work / "noisy.jsonl"
@@ -76,12 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     collector = RolloutCollector(ENV_ID, num_envs=32, seed=0)
     rollout = collector.collect(policy, num_steps=20)
     print(f"\nrollouts: 32 envs x 20 steps, sampling at temperature 1: "
-          f"{rollout.tokens_generated / rollout.wall_time:,.0f} tokens/s, {rollout.env_steps / rollout.wall_time:,.1f} env steps/s "
+          f"{rollout.tokens_generated / rollout.wall_time:,.0f} tokens/s, "
+          f"{rollout.env_steps / rollout.wall_time:,.1f} env steps/s "
           f"({rollout.wall_time:.1f} s; policy {n_params / 1e6:.1f} M parameters)")
 
     print("\n## Markdown\n\n| agent | mean return ± 95% CI | success | mean turns |\n|---|---:|---:|---:|")
     for name, s in rows:
-        print(f"| {name} | {s['mean_return']:.2f} ± {s['return_ci95']:.2f} | {s['success_rate']:.3f} | {s['mean_turns']:.2f} |")
+        print(f"| {name} | {s['mean_return']:.2f} ± {s['return_ci95']:.2f} | {s['success_rate']:.3f} "
+              f"| {s['mean_turns']:.2f} |")
     return 0
 
 

@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     from agents.pipeline import run_pipeline
     from agents.plots import read_metrics
-    from archer_envs.core import parse_key_values
+    from archer_envs.arguments import parse_key_values
 
     try:
         overrides = parse_key_values(args.settings)
@@ -40,7 +40,8 @@ def main() -> None:
     for r in rows:
         if r.get("eval_return") is not None:
             minutes = (r.get("elapsed_s") or 0.0) / 60
-            print(f"{r['step']:>9} {r['trajectories']:>12} {minutes:>8.1f} {r['eval_return']:>11.2f} {r['eval_success']:>8.3f}")
+            print(f"{r['step']:>9} {r['trajectories']:>12} {minutes:>8.1f} {r['eval_return']:>11.2f} "
+                  f"{r['eval_success']:>8.3f}")
     it = [r for r in rows if r.get("critic_s") is not None]
     if it:
         n = len(it)

@@ -32,8 +32,9 @@ def main() -> None:
     import shutil
 
     from agents.algorithms import get_algorithm
-    from agents.training import bc_start, peak_memory_mb
-    from archer_envs.core import parse_key_values
+    from agents.algorithms.bc import bc_start
+    from agents.training import peak_memory_mb
+    from archer_envs.arguments import parse_key_values
 
     try:
         overrides = parse_key_values(args.settings)
@@ -42,13 +43,14 @@ def main() -> None:
     out = Path(args.out)
     init = args.init or str(bc_start(get_algorithm("archer").make_config(args.preset, args.env, out=str(out))))
     behaviour = Path(init).parent / "behaviour.jsonl"
-    print(f"{'algorithm':<20} {'s/iteration':>11} {'rollout':>8} {'critic':>7} {'actor':>6} {'traj/s':>7} {'peak MB':>8}")
+    print(f"{'algorithm':<20} {'s/iteration':>11} {'rollout':>8} {'critic':>7} {'actor':>6} {'traj/s':>7} "
+          f"{'peak MB':>8}")
     for name in args.algos.split(","):
         algo = get_algorithm(name)
         run_dir = out / name
         shutil.rmtree(run_dir, ignore_errors=True)  # a fresh run every time: no resume
-        fields = {"out": str(run_dir), "init": init, "iterations": args.iterations, "eval_every": 0, "max_minutes": None,
-                  "eval_episodes": 1, **overrides}
+        fields = {"out": str(run_dir), "init": init, "iterations": args.iterations, "eval_every": 0,
+                  "max_minutes": None, "eval_episodes": 1, **overrides}
         if behaviour.is_file():
             fields["behaviour_data"] = str(behaviour)
         if name == "archer":
@@ -56,12 +58,12 @@ def main() -> None:
         cfg = algo.make_config(args.preset, args.env, **{k: v for k, v in fields.items()
                                                           if k in type(algo.make_config()).__dataclass_fields__})
         rows = []
-        algo.train(cfg, log=lambda step, **row: rows.append(row) if "rollout_s" in row else None)
+        algo.train(cfg, log=lambda step, **row: rows.append(row) if "rollout_s" in row else None)  # noqa: B023 (runs now)
         n = len(rows)
         split = {k: sum(r.get(f"{k}_s") or 0.0 for r in rows) / n for k in ("rollout", "critic", "actor")}
         total = sum(split.values())
-        print(f"{algo.label:<20} {total:>11.1f} {split['rollout']:>8.1f} {split['critic']:>7.1f} {split['actor']:>6.1f} "
-              f"{cfg.rollouts_per_iteration / total:>7.2f} {peak_memory_mb():>8.0f}")
+        print(f"{algo.label:<20} {total:>11.1f} {split['rollout']:>8.1f} {split['critic']:>7.1f} "
+              f"{split['actor']:>6.1f} {cfg.rollouts_per_iteration / total:>7.2f} {peak_memory_mb():>8.0f}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
     OMP_NUM_THREADS=1 python benchmarks/critic_speed.py --set critic_model=None --set critic_pool_size=None
 
 Twenty Questions behaviour data (the cpu preset's: noisy + expert episodes on the train words) fills
-the replay buffer; the policy is the offline small GPT-2 behaviour-cloned on it for ``--bc-epochs``. One iteration of ``train_critic`` is timed, split into a' sampling for the pool, encoding
+the replay buffer; the policy is the offline small GPT-2 behaviour-cloned on it for ``--bc-epochs``.
+One iteration of ``train_critic`` is timed, split into a' sampling for the pool, encoding
 lines the frozen encoder has not seen (a cost that shrinks as its cache fills) and the TD steps
 themselves, over ``--iterations`` iterations. Then the ranking check: over held-out states of expert
 episodes, the share where the critic values the expert's question above a random bank question
@@ -35,11 +36,12 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from agents.archer import ArcherLearner, make_config, make_critic
-    from agents.bc import BCConfig, train_bc
+    from agents.algorithms.archer import ArcherLearner, make_config
+    from agents.critic import make_critic
+    from agents.algorithms.bc import BCConfig, train_bc
     from agents.checkpoint import load_policy
     from agents.data import generate_dataset, transitions
-    from archer_envs.core import parse_key_values
+    from archer_envs.arguments import parse_key_values
     from archer_envs.scripted import scripted_policy
 
     torch.set_num_threads(args.threads)

@@ -25,7 +25,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from twenty_questions import cpu_model, fmt_rate, pin_one_core  # noqa: E402
+from measure import cpu_model, fmt_rate, pin_one_core  # noqa: E402
 
 ENV_ID = "archer/Detective-v0"
 
@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     from archer_envs.detective import generate_case
     from archer_envs.detective.policies import ExpertPolicy, NoisyPolicy, RandomPolicy
     from archer_envs.detective.suspects import cached_case
-    from archer_envs.play import play_episodes, summarize
+    from archer_envs.benchmark import summarize
+    from archer_envs.play import play_episodes
     from archer_envs.scripted import split_secrets
 
     print("# Detective benchmark")
@@ -94,10 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n## Markdown\n\n| measurement | steps/s |\n|---|---:|")
     for label, rate in rows:
         print(f"| {label} | {fmt_rate(rate)} |")
-    print(f"\n| policy | cases | mean return ± 95% CI | solved | mean steps | steps to solve |\n|---|---:|---:|---:|---:|---:|")
+    print("\n| policy | cases | mean return ± 95% CI | solved | mean steps | steps to solve |"
+          "\n|---|---:|---:|---:|---:|---:|")
     for name, s, sts in table:
-        print(f"| {name} | {s['episodes']} | {s['mean_return']:.3f} ± {s['return_ci95']:.3f} | {s['success_rate']:.3f} | "
-              f"{s['mean_turns']:.2f} | {sts:.2f} |")
+        print(f"| {name} | {s['episodes']} | {s['mean_return']:.3f} ± {s['return_ci95']:.3f} "
+              f"| {s['success_rate']:.3f} | {s['mean_turns']:.2f} | {sts:.2f} |")
     return 0
 
 

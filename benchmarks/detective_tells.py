@@ -32,13 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     from archer_envs.detective.policies import ExpertPolicy
     from archer_envs.detective.suspects import SuspectKnowledgeOracle
     from archer_envs.detective.tells import CLASSIFIERS, accuracy, chance, interview
-    from archer_envs.play import play_episodes, summarize
+    from archer_envs.benchmark import summarize
+    from archer_envs.play import play_episodes
 
     oracle = SuspectKnowledgeOracle()
     train = [interview(generate_case(s), oracle) for s in range(args.cases)]
     test_seeds = range(SPLITS["test"][0], SPLITS["test"][0] + args.cases)
     test = [interview(generate_case(s), oracle) for s in test_seeds]
-    print(f"| classifier | test cases | accuracy | chance |\n|---|---:|---:|---:|")
+    print("| classifier | test cases | accuracy | chance |\n|---|---:|---:|---:|")
     for name, classifier in CLASSIFIERS.items():
         print(f"| {name} | {len(test)} | {accuracy(classifier, train, test):.3f} | {chance(test):.3f} |")
     rng = np.random.default_rng(0)

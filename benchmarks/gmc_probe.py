@@ -160,7 +160,7 @@ def has_word(answer: str, phrase: str) -> bool:
 
 def shown(sentence: str) -> str:
     """A fact-sheet sentence as the transcript shows it (ASCII, typography replaced), lower-cased."""
-    from archer_envs.core import to_ascii
+    from archer_envs.text import to_ascii
 
     return " ".join(to_ascii(sentence).lower().split())
 
@@ -223,7 +223,7 @@ def last_answer(observation: str, question: str) -> str:
 
 
 def probe_fidelity(env, cities, show: int) -> None:
-    from archer_envs.core import sanitize
+    from archer_envs.text import sanitize
 
     total, per_kind, fails = Counter(), Counter(), defaultdict(list)
     for city in cities:
@@ -246,7 +246,7 @@ def probe_fidelity(env, cities, show: int) -> None:
 
 
 def probe_yes_no(env, cities, show: int) -> None:
-    from archer_envs.core import sanitize
+    from archer_envs.text import sanitize
 
     n = k = 0
     bad = []

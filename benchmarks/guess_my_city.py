@@ -26,7 +26,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from twenty_questions import cpu_model, fmt_rate, pin_one_core, run_single, run_vector  # noqa: E402
+from measure import cpu_model, fmt_rate, pin_one_core, run_single, run_vector  # noqa: E402
 
 ENV_ID = "archer/GuessMyCity-v0"
 
@@ -35,7 +35,8 @@ _TOPICS = [
     "the biggest festival in {m}", "the markets in {m}", "the parks in {m}", "the schools in {m}",
     "the music people like in {m}", "the nightlife in {m}",
 ]
-_STEMS = ["Tell me about {t}.", "What can you say about {t}?", "How would you describe {t}?", "What is special about {t}?"]
+_STEMS = ["Tell me about {t}.", "What can you say about {t}?", "How would you describe {t}?",
+          "What is special about {t}?"]
 _MONTHS = "January February March April May June July August September October November December".split()
 
 
@@ -85,7 +86,8 @@ def speed(n_single: int, n_vector_steps: int, rows: list) -> None:
 
 
 def scores(repeats: int, table: list) -> None:
-    from archer_envs.play import play_episodes, summarize
+    from archer_envs.benchmark import summarize
+    from archer_envs.play import play_episodes
     from archer_envs.scripted import scripted_policy, split_secrets
 
     test, everything = split_secrets(ENV_ID, "test"), split_secrets(ENV_ID, "all")

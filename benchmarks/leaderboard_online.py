@@ -128,7 +128,8 @@ def main() -> None:
         try:
             started = time.perf_counter()
             play(make_agent("expert", ENV), ENV, url, tokens[0], {**META, "agent_name": "warm-up"})
-            print(f"warm-up run (server builds its first env, loads the matcher): {time.perf_counter() - started:.1f} s")
+            print("warm-up run (server builds its first env, loads the matcher): "
+                  f"{time.perf_counter() - started:.1f} s")
             for name in args.agents:
                 if name == "expert":
                     def make():
@@ -136,7 +137,7 @@ def main() -> None:
                 else:
                     shared = lm_agent(args.max_new_tokens)
 
-                    def make():
+                    def make(shared=shared):
                         return shared  # one model in memory; its act() is called from every client thread
                 for n in args.clients:
                     seconds, episodes, turns = play_concurrently(url, tokens[:n], make, args.batch_size)

@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
     from agents.agent_registry import make_agent
-    from agents.evaluate import evaluate
+    from archer_envs.benchmark import evaluate
     from leaderboard.client import submit
     from leaderboard.local import LocalServer
     from leaderboard.store import Store

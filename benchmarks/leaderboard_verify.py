@@ -29,12 +29,13 @@ def main() -> None:
     parser.add_argument("--policies", default="expert,noisy")
     args = parser.parse_args()
     from agents.agent_registry import make_agent
-    from agents.evaluate import evaluate
+    from archer_envs.benchmark import evaluate
     from leaderboard.submission import make_submission
 
     meta = {"agent_name": "bench", "algorithm": "scripted", "base_model": "none", "parameters": None,
             "training_trajectories": None, "code_url": "", "contact": ""}
-    print(f"{'policy':<8} {'episodes':>8} {'turns':>7} {'cold s/1k eps':>13} {'warm s/1k eps':>13} {'warm µs/turn':>12}")
+    print(f"{'policy':<8} {'episodes':>8} {'turns':>7} {'cold s/1k eps':>13} {'warm s/1k eps':>13} "
+          f"{'warm µs/turn':>12}")
     for policy in args.policies.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             evaluate(make_agent(policy, args.env, seed=0), args.env, split="test", episodes=args.episodes, seed=0,
@@ -43,13 +44,16 @@ def main() -> None:
             path = Path(tmp) / "submission.json"
             path.write_text(json.dumps(submission))
             code = ("import sys; from leaderboard.submission import load_submission, verify_submission; "
-                    "s = load_submission(sys.argv[1]); print(verify_submission(s).seconds, verify_submission(s).seconds)")
+                    "s = load_submission(sys.argv[1]); "
+                    "print(verify_submission(s).seconds, verify_submission(s).seconds)")
             root = str(Path(__file__).resolve().parents[1])
-            out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True, cwd=root)
+            out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True,
+                                 cwd=root)
             cold, warm = map(float, out.stdout.split()[-2:])
         turns = sum(r["turns"] for r in submission["episodes"])
         k = 1000 / args.episodes
-        print(f"{policy:<8} {args.episodes:>8} {turns:>7} {cold * k:>13.2f} {warm * k:>13.2f} {warm / turns * 1e6:>12.1f}")
+        print(f"{policy:<8} {args.episodes:>8} {turns:>7} {cold * k:>13.2f} {warm * k:>13.2f} "
+              f"{warm / turns * 1e6:>12.1f}")
 
 
 if __name__ == "__main__":

@@ -37,43 +37,11 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
 
+from measure import cpu_model, fmt_rate, pin_one_core, run_single, run_vector  # noqa: E402
+
 ENV_ID = "archer/TwentyQuestions-v0"
 WARM_GOAL = 10_000  # steps/s, knowledge oracle, answers cached
 ROUNDS = 5  # warm figures are the median of this many rounds (the cold ones cannot be repeated)
-
-
-# --------------------------------------------------------------------------------------------
-# one core
-# --------------------------------------------------------------------------------------------
-def pin_one_core(cpu: int | None = None) -> str:
-    """Pin this process to one CPU (default: its first allowed one; where supported) and torch to one thread."""
-    where = "not pinned (os.sched_setaffinity unavailable)"
-    if hasattr(os, "sched_setaffinity"):
-        try:
-            cpu = min(os.sched_getaffinity(0)) if cpu is None else cpu
-            os.sched_setaffinity(0, {cpu})
-            where = f"pinned to CPU {cpu}"
-        except OSError as err:
-            where = f"not pinned ({err})"
-    import torch
-
-    torch.set_num_threads(1)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass  # already set / parallel work already started
-    return where
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,51 +143,8 @@ class Questions:
 
 
 # --------------------------------------------------------------------------------------------
-# workloads: a fixed (seed, questions) stream, so a warm run replays exactly the cold run's pairs
+# reporting
 # --------------------------------------------------------------------------------------------
-def run_single(
-    env, questions: list[str], seed: int, repeats: int = 1, count: bool = True
-) -> tuple[int, float, Counter]:
-    """Step ``env`` through ``questions`` (reset(seed) first, reset() when an episode ends), the
-    whole sequence ``repeats`` times. Returns (steps, seconds, answer counts if ``count``).
-    Resets are timed."""
-    answers: Counter = Counter()
-    steps = 0
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        env.reset(seed=seed)
-        for q in questions:
-            _, _, terminated, truncated, info = env.step(q)
-            if count:
-                answers[info["answer"]] += 1
-            steps += 1
-            if terminated or truncated:
-                env.reset()
-    return steps, time.perf_counter() - t0, answers
-
-
-def run_vector(venv, batches: list[list[str]], seed: int, repeats: int = 1) -> tuple[int, int, float, Counter]:
-    """Step a vector env (autoreset SameStep, so every sub-env answers every step) through
-    ``batches``. Returns (vector steps, sub-env steps answered, seconds, answer counts)."""
-    answers: Counter = Counter()
-    vsteps = substeps = 0
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        venv.reset(seed=seed)
-        for actions in batches:
-            _, _, _, _, info = venv.step(actions)
-            mask = info.get("_answer", [True] * len(actions))
-            live = [str(a) for a, m in zip(info["answer"], mask) if m]
-            answers.update(live)
-            substeps += len(live)
-            vsteps += 1
-    return vsteps, substeps, time.perf_counter() - t0, answers
-
-
-def fmt_rate(x: float) -> str:
-    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}" if x >= 10 else f"{x:,.2f}"
-
-
 def answer_mix(c: Counter) -> str:
     n = sum(c.values()) or 1
     return ", ".join(f"{k} {100 * v / n:.0f}%" for k, v in sorted(c.items(), key=lambda kv: -kv[1]))
@@ -404,7 +329,8 @@ def build_hf_reference(vocab_size: int):
 # scripted policies
 # --------------------------------------------------------------------------------------------
 def policy_scores(reps: int, rows: list) -> dict:
-    from archer_envs.play import play_episodes, summarize
+    from archer_envs.benchmark import summarize
+    from archer_envs.play import play_episodes
     from archer_envs.scripted import scripted_policy, split_secrets
 
     test = split_secrets(ENV_ID, "test")
@@ -551,13 +477,13 @@ def main(argv: list[str] | None = None) -> int:
     paid_all = -expert_all["mean_return"]
     paid_test = -expert_test["mean_return"]
     print(f"  information-theoretic floor: log2({n_words}) = {floor:.2f} questions")
-    print(f"  expert: mean turns {expert_all['mean_turns']:.2f} - 1 free guess = {paid_all:.2f} paid questions over all "
-          f"{n_words} words ({paid_test:.2f} on the test words): {paid_all - floor:+.2f} vs log2({n_words}), "
+    print(f"  expert: mean turns {expert_all['mean_turns']:.2f} - 1 free guess = {paid_all:.2f} paid questions "
+          f"over all {n_words} words ({paid_test:.2f} on the test words): {paid_all - floor:+.2f} vs log2({n_words}), "
           f"{paid_all - optimum:+.2f} vs the exact optimum {optimum:.2f}")
-    print(f"  meaning: the correct final guess costs 0 reward, so identifying the word by perfect binary search and then "
-          f"guessing it pays log2({n_words}) = {floor:.1f} questions (return about -{floor:.1f}); a guess is itself a "
-          f"yes/no question, though, so guessing early (the expert guesses when 2 words remain) pays less: "
-          f"the best possible average is {optimum:.2f} (exact, equal priors, any splits; Kraft bound "
+    print(f"  meaning: the correct final guess costs 0 reward, so identifying the word by perfect binary search "
+          f"and then guessing it pays log2({n_words}) = {floor:.1f} questions (return about -{floor:.1f}); "
+          f"a guess is itself a yes/no question, though, so guessing early (the expert guesses when 2 words remain) "
+          f"pays less: the best possible average is {optimum:.2f} (exact, equal priors, any splits; Kraft bound "
           f"log2({n_words}) - 1 = {floor - 1:.2f})")
 
     total = time.perf_counter() - t_start

@@ -26,7 +26,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from twenty_questions import cpu_model, fmt_rate, pin_one_core  # noqa: E402
+from measure import cpu_model, fmt_rate, pin_one_core  # noqa: E402
 
 ENV_ID = "archer/WebShop-v0"
 
@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     where = pin_one_core()
     import archer_envs  # noqa: F401
-    from archer_envs.play import play_episodes, summarize
+    from archer_envs.benchmark import summarize
+    from archer_envs.play import play_episodes
     from archer_envs.webshop.env import shop
     from archer_envs.webshop.policies import ExpertPolicy, NoisyPolicy, RandomPolicy
 

@@ -33,7 +33,7 @@ class LocalServer:
         self.db, self.port = Path(db), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.db.with_suffix(f".{self.port}.log")
-        cmd = [sys.executable, "-m", "archer_envs.cli", "leaderboard", "serve", "--db", str(self.db),
+        cmd = [sys.executable, "-m", "archer_gym", "leaderboard", "serve", "--db", str(self.db),
                "--port", str(self.port), *options]
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
@@ -42,10 +42,10 @@ class LocalServer:
             try:
                 request("GET", self.url + "/healthz", timeout=2)
                 return
-            except LeaderboardError:
+            except LeaderboardError as err:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"the leaderboard server did not start: {self.log_path.read_text()}")
+                    raise RuntimeError(f"the leaderboard server did not start: {self.log_path.read_text()}") from err
                 time.sleep(0.2)
 
     def stop(self) -> None:

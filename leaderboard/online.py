@@ -10,7 +10,8 @@ The protocol (JSON over HTTP, every route needs the run owner's token; see the R
 ``POST /api/runs`` ``{"env_id", "metadata"}``
     opens a run of :func:`run_size` episodes whose secrets are drawn from :func:`online_pool` (the
     env's whole secret set where it has one, so knowing the shipped test split narrows nothing; for
-    an env whose secret is a generating seed, fresh seeds outside every split, see ``FRESH_SEEDS``).
+    an env whose secret is a generating seed, fresh seeds outside every split: its descriptor's
+    ``fresh_seeds``).
     Any run the same token still has open on that env is finished first, its unplayed episodes
     forfeited, so opening runs and keeping only the good ones gains nothing.
 ``GET /api/runs/{id}``
@@ -44,6 +45,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from archer_envs import descriptor
 from leaderboard.store import Store
 
 ONLINE_SPLIT = "online"  # the split a finished run is stored under
@@ -74,14 +76,11 @@ def online_pool(env_id: str) -> list:
 
 def run_size(env_id: str) -> int:
     """Episodes per online run: as many as the env's test split has secrets."""
-    from agents.evaluate import episode_secrets
+    from archer_envs.benchmark import episode_secrets
 
     return len(episode_secrets(env_id, "test"))
 
 
-# Envs whose secret is a seed that generates the episode: a fresh seed from a range no split uses, so
-# a client cannot precompute the shipped split's episodes and recognise one from its first observation.
-FRESH_SEEDS = {"archer/Detective-v0": (2**32, 2**62)}
 
 
 def draw_secrets(env_id: str) -> list:
@@ -89,8 +88,11 @@ def draw_secrets(env_id: str) -> list:
     the OS's random source: nothing a client has can predict it."""
     rng = random.SystemRandom()
     n = run_size(env_id)
-    if env_id in FRESH_SEEDS:
-        low, high = FRESH_SEEDS[env_id]
+    # Envs whose secret is a seed that generates the episode declare a fresh-seed range no split uses, so a
+    # client cannot precompute the shipped split's episodes and recognise one from its first observation.
+    fresh = descriptor(env_id).fresh_seeds
+    if fresh is not None:
+        low, high = fresh
         return [rng.randrange(low, high) for _ in range(n)]
     pool = online_pool(env_id)
     out: list = []
@@ -318,7 +320,7 @@ class OnlineRuns:
 
 def result_of(run: dict[str, Any], episodes: list[dict[str, Any]]):
     """A finished run as a submission object (records in the harness's format) and its verdict."""
-    from agents.evaluate import FORMAT as EVAL_FORMAT, FORMAT_VERSION as EVAL_VERSION, summarize_records
+    from archer_envs.benchmark import FORMAT as EVAL_FORMAT, FORMAT_VERSION as EVAL_VERSION, summarize
     from archer_envs.play import knowledge_matcher
     from leaderboard.submission import FORMAT, FORMAT_VERSION, Verdict
 
@@ -326,7 +328,7 @@ def result_of(run: dict[str, Any], episodes: list[dict[str, Any]]):
                 "answers": e["answers"], "rewards": e["rewards"], "return": float(sum(e["rewards"])),
                 "success": e["success"], "turns": len(e["actions"]), "forfeited": e["forfeited"]}
                for e in episodes]
-    numbers = summarize_records(records)
+    numbers = summarize(records)
     summary = {"format": EVAL_FORMAT, "format_version": EVAL_VERSION, "env_id": run["env_id"], "split": ONLINE_SPLIT,
                "episodes": len(records), "episodes_requested": None, "seed": None, "run": run["id"], **numbers,
                "forfeited": sum(e["forfeited"] for e in episodes), "env_kwargs": {},

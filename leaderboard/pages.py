@@ -25,7 +25,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 @lru_cache(maxsize=1)
 def leaderboard_envs() -> tuple[str, ...]:
     """The env ids that have a test split to rank on (every registered env but the fixed Jericho game)."""
-    from agents.evaluate import episode_secrets
+    from archer_envs.benchmark import episode_secrets
     from archer_envs import ENVS
 
     envs = []
@@ -127,7 +127,8 @@ def submission_page(store: Store, submission_id: int, links) -> str | None:
     entry, submission = store.entry(submission_id), store.submission(submission_id)
     if entry is None or submission is None:
         return None
-    return _render("submission.html", links, e=entry, episodes=submission["episodes"], track_title=TRACK_TITLES[entry["track"]])
+    return _render("submission.html", links, e=entry, episodes=submission["episodes"],
+                   track_title=TRACK_TITLES[entry["track"]])
 
 
 # Markdown ---------------------------------------------------------------------------------------
@@ -157,9 +158,10 @@ def markdown(store: Store, env_ids: list[str] | None = None) -> str:
             out.append("|---:|---|---|---:|---:|---:|---:|---|---|---:|---|")
             for e in entries:
                 ci = "" if e["return_ci95"] is None else f" ± {e['return_ci95']:.2f}"
-                out.append(f"| {e['rank']} | {md_text(e['agent_name'])} | {e['status']} | {signed(e['mean_return'])}{ci} "
-                           f"| {e['success_rate']:.3f} | {e['mean_turns']:.2f} | {count_or_dash(e['training_trajectories'])} "
-                           f"| {md_text(e['algorithm'])} | {md_text(e['base_model'])} | {count_or_dash(e['parameters'])} "
+                out.append(f"| {e['rank']} | {md_text(e['agent_name'])} | {e['status']} "
+                           f"| {signed(e['mean_return'])}{ci} | {e['success_rate']:.3f} | {e['mean_turns']:.2f} "
+                           f"| {count_or_dash(e['training_trajectories'])} | {md_text(e['algorithm'])} "
+                           f"| {md_text(e['base_model'])} | {count_or_dash(e['parameters'])} "
                            f"| {md_text(e['oracle']) if e['oracle'] else 'default'} |")
             out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -4,8 +4,8 @@ The two tracks are ranked apart, never together: ``online`` (played on the serve
 secrets) and ``offline`` (self-reported results, replay-checked). Order within a track (ties broken
 left to right): verified before unverified (an unverified result could not be replayed, so its
 numbers are the submitter's word), the default oracle before a non-default oracle setting, higher
-mean return, higher success rate, fewer mean turns, earlier submission. The numbers ranked are the ones the server recomputed from the
-episode records, never the submitted summary's.
+mean return, higher success rate, fewer mean turns, earlier submission. The numbers ranked are the
+ones the server recomputed from the episode records, never the submitted summary's.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 
 def rank_key(entry: dict[str, Any]) -> tuple:
-    return (entry["status"] != "verified", bool(entry.get("oracle")), -entry["mean_return"], -entry["success_rate"], entry["mean_turns"],
-            entry["id"])
+    return (entry["status"] != "verified", bool(entry.get("oracle")), -entry["mean_return"], -entry["success_rate"],
+            entry["mean_turns"], entry["id"])
 
 
 def rank(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -253,7 +253,8 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
     def list_submissions(request: Request, env_id: str | None = None, track: str | None = None) -> dict[str, Any]:
         admin = optional_admin(request)
         if env_id is not None and env_id not in leaderboard_envs():
-            raise HTTPException(404, f"no leaderboard for env {env_id!r}: expected one of {', '.join(leaderboard_envs())}")
+            raise HTTPException(404, f"no leaderboard for env {env_id!r}: "
+                                     f"expected one of {', '.join(leaderboard_envs())}")
         if track is not None and track not in TRACKS:
             raise HTTPException(422, f"track {track[:40]!r}: expected one of {', '.join(TRACKS)}")
         envs = [env_id] if env_id is not None else leaderboard_envs()
@@ -325,7 +326,8 @@ def create_app(db: str | Path | Store, limits: Limits | None = None) -> FastAPI:
         wait = submit_limiter.wait(token.name)  # a run becomes a submission; opening one may forfeit another
         if wait > 0:
             raise HTTPException(429, f"token {token.name!r} may open runs and submit {limits.submit_per_minute} times "
-                                     f"a minute; retry in {wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
+                                     f"a minute; retry in {wait:.0f} s",
+                                headers={"Retry-After": str(max(1, round(wait)))})
         body = await json_body(request)
         if not isinstance(body, dict) or set(body) != {"env_id", "metadata"}:
             raise HTTPException(422, "a run is opened with an object of exactly env_id and metadata")

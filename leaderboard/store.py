@@ -86,8 +86,8 @@ CREATE TABLE IF NOT EXISTS run_episodes (
 ADDED_COLUMNS = (("track", "TEXT NOT NULL DEFAULT 'offline'"), ("oracle", "TEXT NOT NULL DEFAULT ''"))
 
 # Columns of a listed submission (everything but the stored payload).
-ENTRY_COLUMNS = ("id", "env_id", "split", "status", "track", "oracle", "agent_name", "algorithm", "base_model", "parameters",
-                 "training_trajectories", "code_url", "contact", "episodes", "mean_return", "return_ci95",
+ENTRY_COLUMNS = ("id", "env_id", "split", "status", "track", "oracle", "agent_name", "algorithm", "base_model",
+                 "parameters", "training_trajectories", "code_url", "contact", "episodes", "mean_return", "return_ci95",
                  "success_rate", "mean_turns", "verify_seconds", "submitted", "submitter", "fingerprint")
 
 
@@ -245,7 +245,8 @@ class Store:
     # online runs (see leaderboard/online.py) ------------------------------------------------------
     def create_run(self, env_id: str, submitter: str, metadata: dict[str, Any], secrets: list) -> int:
         with self._connect() as db:
-            run_id = int(db.execute("INSERT INTO runs (env_id, submitter, metadata, episodes, created) VALUES (?, ?, ?, ?, ?)",
+            run_id = int(db.execute("INSERT INTO runs (env_id, submitter, metadata, episodes, created) "
+                                    "VALUES (?, ?, ?, ?, ?)",
                                     (env_id, submitter, json.dumps(metadata), len(secrets), _now())).lastrowid)
             db.executemany("INSERT INTO run_episodes (run_id, idx, secret) VALUES (?, ?, ?)",
                            [(run_id, i, json.dumps(s)) for i, s in enumerate(secrets)])
@@ -286,8 +287,8 @@ class Store:
         """Write the played state of these episodes (one transaction)."""
         with self._connect() as db:
             db.executemany(
-                "UPDATE run_episodes SET started = ?, actions = ?, answers = ?, rewards = ?, observation = ?, done = ?, "
-                "success = ?, forfeited = ? WHERE run_id = ? AND idx = ?",
+                "UPDATE run_episodes SET started = ?, actions = ?, answers = ?, rewards = ?, observation = ?, "
+                "done = ?, success = ?, forfeited = ? WHERE run_id = ? AND idx = ?",
                 [(int(e["started"]), json.dumps(e["actions"]), json.dumps(e["answers"]), json.dumps(e["rewards"]),
                   e["observation"], int(e["done"]), int(e["success"]), int(e["forfeited"]), run_id, e["idx"])
                  for e in episodes])

@@ -3,7 +3,7 @@
 A submission (format ``archer-gym/submission``, version 1; schema: ``submission.schema.json`` next
 to this file) is one JSON object: ``metadata`` (agent name, algorithm, base model and parameter
 count, trajectories used in training, code URL, contact), the harness's ``summary`` (``summary.json``
-of ``agents.evaluate``) and its ``episodes`` (the records of ``episodes.jsonl``). See
+of ``archer_envs.benchmark``) and its ``episodes`` (the records of ``episodes.jsonl``). See
 docs/results_format.md for the harness files.
 
 :func:`verify_submission` trusts nothing it can check itself:
@@ -68,7 +68,7 @@ class Verdict:
 
 def make_submission(eval_dir: str | Path, metadata: dict[str, Any]) -> dict[str, Any]:
     """A submission object from an ``archer eval --out`` directory and the submitter's metadata."""
-    from agents.evaluate import load_results
+    from archer_envs.benchmark import load_results
 
     result = load_results(eval_dir)
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "metadata": dict(metadata),
@@ -144,7 +144,7 @@ def check_schema(submission: Any) -> None:
 
 def check_episode_list(submission: dict[str, Any]) -> list:
     """The harness's episode list for the summary's arguments, checked against the records."""
-    from agents.evaluate import episode_list_sha256, episode_secrets
+    from archer_envs.benchmark import episode_list_sha256, episode_secrets
 
     s, records = submission["summary"], submission["episodes"]
     requested = s["episodes_requested"]
@@ -183,7 +183,7 @@ def check_track(submission: dict[str, Any]) -> None:
 
 def normalised_action(action: str) -> str:
     """An action as the envs read it: whitespace runs folded to one space, ends stripped (see
-    ``archer_envs.core.sanitize``), and case folded."""
+    ``archer_envs.text.sanitize``), and case folded."""
     return " ".join(str(action).split()).casefold()
 
 
@@ -200,7 +200,7 @@ def fingerprint(submission: dict[str, Any]) -> str:
 def check_records(submission: dict[str, Any]) -> dict[str, float | None]:
     """Each record's return/turns and the summary's numbers agree with the records' own turns;
     returns the numbers recomputed from the records (what the leaderboard shows)."""
-    from agents.evaluate import summarize_records
+    from archer_envs.benchmark import summarize
 
     s, records = submission["summary"], submission["episodes"]
     for r in records:
@@ -212,7 +212,7 @@ def check_records(submission: dict[str, Any]) -> dict[str, float | None]:
             raise SubmissionError(f"episode {r['index']} ({r['secret']!r}): return {r['return']} is not the sum of "
                                   f"its rewards ({sum(r['rewards'])})")
     # ranked on returns recomputed from the rewards, never the claimed ones
-    recomputed = summarize_records([{**r, "return": float(sum(r["rewards"]))} for r in records])
+    recomputed = summarize([{**r, "return": float(sum(r["rewards"]))} for r in records])
     for key, value in recomputed.items():
         claimed = s.get(key)
         if value is None or claimed is None:
@@ -318,5 +318,5 @@ def verify_schema_valid(submission: dict[str, Any], leaderboard: bool = True, st
 
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "LEADERBOARD_SPLIT", "SubmissionError", "Verdict", "check_schema",
-           "check_limits", "check_metadata", "check_track", "fingerprint", "load_submission", "oracle_setting", "make_submission", "replay", "replay_kwargs",
-           "verify_schema_valid", "verify_submission"]
+           "check_limits", "check_metadata", "check_track", "fingerprint", "load_submission", "oracle_setting",
+           "make_submission", "replay", "replay_kwargs", "verify_schema_valid", "verify_submission"]

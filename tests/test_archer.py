@@ -10,17 +10,18 @@ import numpy as np
 import pytest
 import torch
 
-from agents.archer import ArcherLearner, Sampler, make_config, make_critic, train_archer
+from agents.algorithms.archer import ArcherLearner, make_config, train_archer
 from agents.buffer import Batch, ReplayBuffer
-from agents.critic import FROZEN_MINILM, TextEncoder, polyak_update
+from agents.critic import FROZEN_MINILM, TextEncoder, make_critic, polyak_update
 from agents.rollout import RolloutCollector
-from agents.toy import GOOD, START, after, cloned_policy, p_good, register
+from agents.training import Sampler
+from toy import START, after, cloned_policy, p_good, register
 
 GAMMA = 0.9
 TOY = register()
 # The toy's critic: a small RoBERTa from config (trained end to end), tuned for these tests.
-TOY_CRITIC = dict(critic_model=None, critic_pool_size=None, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32,
-                  critic_max_tokens=64)
+TOY_CRITIC = dict(critic_model=None, critic_pool_size=None, critic_layers=1, critic_width=32, critic_heads=2,
+                  critic_mlp_hidden=32, critic_max_tokens=64)
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +143,8 @@ def test_the_td_steps_sample_a_prime_only_as_often_as_configured(toy_policy, mon
     buffer = train_toy(learner, iterations=1, warmup=10**6, critic_steps=0)
     calls = []
     real_generate = learner.policy.generate
-    monkeypatch.setattr(learner.policy, "generate", lambda obs, **kw: calls.append(len(obs)) or real_generate(obs, **kw))
+    monkeypatch.setattr(learner.policy, "generate",
+                        lambda obs, **kw: calls.append(len(obs)) or real_generate(obs, **kw))
     learner.train_critic(ToyRollout(list(buffer)))
     # pooled: one batched sample for the pool's states, reused by all 10 steps; else one per step
     assert calls == ([12] if pool else [8] * 10)
@@ -315,10 +317,12 @@ def test_config_presets_files_and_bad_values(tmp_path):
 
 def test_budgets_that_cannot_be_met_are_refused_naming_the_field():
     # fewer trajectories than one iteration collects
-    with pytest.raises(ValueError, match=r"max_trajectories=10 is less than one iteration \(rollouts_per_iteration=32\)"):
+    with pytest.raises(ValueError,
+                       match=r"max_trajectories=10 is less than one iteration \(rollouts_per_iteration=32\)"):
         make_config(max_trajectories=10)
     # a budget that ends within the warm-up: 5 iterations of 32, the actor's first step would be the 6th
-    with pytest.raises(ValueError, match=r"max_trajectories=160 allows 5 iteration\(s\).*warmup_iterations=5.*at least 192"):
+    with pytest.raises(ValueError,
+                       match=r"max_trajectories=160 allows 5 iteration\(s\).*warmup_iterations=5.*at least 192"):
         make_config(max_trajectories=160)
     with pytest.raises(ValueError, match=r"iterations=3, but .*warmup_iterations=5"):
         make_config(iterations=3, max_trajectories=None)
@@ -329,8 +333,8 @@ def test_budgets_that_cannot_be_met_are_refused_naming_the_field():
 
 
 TINY_RUN = dict(
-    behaviour_episodes=16, expert_episodes=8, bc_epochs=1, bc_batch_size=16, policy_layers=1, policy_width=32, policy_heads=2,
-    max_new_tokens=12, critic_pool_size=16, critic_mlp_hidden=32, critic_settled_tol=None,
+    behaviour_episodes=16, expert_episodes=8, bc_epochs=1, bc_batch_size=16, policy_layers=1, policy_width=32,
+    policy_heads=2, max_new_tokens=12, critic_pool_size=16, critic_mlp_hidden=32, critic_settled_tol=None,
     rollouts_per_iteration=4, num_envs=4, batch_size=8, critic_steps=2, actor_steps=1, warmup_iterations=1,
     eval_episodes=4, eval_every=2, checkpoint_every=1, max_minutes=None,
 )
@@ -389,7 +393,7 @@ def test_the_pipeline_writes_a_table_and_a_learning_curve(tmp_path):
 def test_the_cli_trains_archer_and_reports_bad_settings(tmp_path):
     from click.testing import CliRunner
 
-    from archer_envs.cli import main
+    from archer_gym.cli import main
 
     runner = CliRunner()
     bad = runner.invoke(main, ["train", "archer", "--env", "archer/TwentyQuestions-v0", "--set", "critic_stepz=3"])

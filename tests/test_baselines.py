@@ -12,25 +12,25 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from agents.chai import CHAILearner
-from agents.chai import make_config as chai_config
+from agents.algorithms.chai import CHAILearner
+from agents.algorithms.chai import make_config as chai_config
+from agents.algorithms.filtered_bc import FilteredBCLearner
+from agents.algorithms.filtered_bc import make_config as fbc_config
+from agents.algorithms.ppo import PPOLearner, gae
+from agents.algorithms.ppo import make_config as ppo_config
 from agents.critic import make_critic
-from agents.filtered_bc import FilteredBCLearner
-from agents.filtered_bc import make_config as fbc_config
-from agents.ppo import PPOLearner, gae
-from agents.ppo import make_config as ppo_config
 from agents.rollout import RolloutCollector
-from agents.toy import START, cloned_policy, p_good, register
+from toy import START, cloned_policy, p_good, register
 from agents.training import Sampler
-from archer_envs.cli import main as cli
+from archer_gym.cli import main as cli
 from baselines.compare import (
     compare, mean_ci95, results_markdown, run_finished, sample_efficiency, summarize, validate_results,
 )
 
 TOY = register()
 GAMMA = 0.9
-TOY_CRITIC = dict(critic_model=None, critic_pool_size=None, critic_settled_tol=None, critic_layers=1, critic_width=32, critic_heads=2, critic_mlp_hidden=32,
-                  critic_max_tokens=64)
+TOY_CRITIC = dict(critic_model=None, critic_pool_size=None, critic_settled_tol=None, critic_layers=1, critic_width=32,
+                  critic_heads=2, critic_mlp_hidden=32, critic_max_tokens=64)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,8 @@ def test_filtered_bc_imitates_the_best_trajectories_so_far(toy_policy):
 
 
 def test_filtered_bc_threshold_is_the_quantile_of_all_collected_returns(toy_policy):
-    learner = FilteredBCLearner(copy.deepcopy(toy_policy), fbc_config(env_id=TOY, keep_fraction=0.25, max_trajectories_kept=8))
+    learner = FilteredBCLearner(copy.deepcopy(toy_policy),
+                                fbc_config(env_id=TOY, keep_fraction=0.25, max_trajectories_kept=8))
     learner.add([(float(r), [("s", f"a{r}")]) for r in range(10)])
     assert len(learner.pool) == 8  # the oldest two were dropped
     threshold, pairs, kept = learner.filtered()
@@ -168,7 +169,8 @@ def test_chai_trusts_its_critic_only_once_it_has_settled(toy_policy, monkeypatch
     learner = chai_learner(toy_policy, k=4, critic_settled_tol=0.1, critic_window=1)
     calls = []
     real_generate = learner.policy.generate
-    monkeypatch.setattr(learner.policy, "generate", lambda obs, **kw: calls.append(len(obs)) or real_generate(obs, **kw))
+    monkeypatch.setattr(learner.policy, "generate",
+                        lambda obs, **kw: calls.append(len(obs)) or real_generate(obs, **kw))
     learner.best_of_k([START, START])
     assert calls == [2] and not learner.trusted  # untrusted: the frozen policy's own samples, no critic choice
     learner.critic_losses = [1.0, 0.5]  # still falling by half
@@ -237,7 +239,8 @@ def test_compare_runs_every_algorithm_end_to_end_and_resumes(tmp_path):
     by_algo = {r["algo"]: r for r in results["algorithms"]}
     assert by_algo["filtered_bc"]["iteration_s"]["critic"] == 0.0 and by_algo["chai"]["iteration_s"]["actor"] == 0.0
     # every run starts from the one BC checkpoint: the curves share their first point per seed
-    assert len({r["curve"][0]["mean"] for r in results["algorithms"] if r["algo"] != "chai"}) == 1  # CHAI acts best-of-k
+    # CHAI acts best-of-k
+    assert len({r["curve"][0]["mean"] for r in results["algorithms"] if r["algo"] != "chai"}) == 1
     assert (out / "learning_curves.png").stat().st_size > 10_000
     assert "| ArCHer |" in (out / "results.md").read_text() and "no actor step" not in (out / "results.md").read_text()
     assert results["start_return"] == by_algo["archer"]["curve"][0]["mean"]  # the runs' own BC point
@@ -309,6 +312,21 @@ def test_sample_efficiency_reports_trajectories_to_threshold_and_the_ratio():
     assert table[2]["ratio_note"] == "ArCHer did not reach it within the budget"
     both = sample_efficiency([row("archer", [-19, -17]), row("ppo", [-19, -18, -17])], [-17.0], budget=200)
     assert both["thresholds"][0]["ppo_over_archer"] == 2.0
+
+
+def test_the_algorithm_registry_lists_its_names_without_importing_torch():
+    """A CLI offers the names as choices before any model loads. agents/__init__ is stood in by an
+    empty package, so that only the registry (and agents.config, which it uses) is measured."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    agents_dir = Path(__file__).resolve().parents[1] / "agents"
+    code = (f"import sys, types; pkg = types.ModuleType('agents'); pkg.__path__ = [{str(agents_dir)!r}]; "
+            "sys.modules['agents'] = pkg; import agents.algorithms as a; "
+            "print(','.join(a.ALGORITHMS), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["archer,ppo,filtered_bc,chai", "False"]
 
 
 def test_every_shipped_config_names_a_registered_env_and_valid_fields():

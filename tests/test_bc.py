@@ -91,7 +91,7 @@ def test_bad_input_names_the_problem(expert_data, tmp_path):
 def test_cli_bc_logs_inside_the_run_directory_and_a_failed_run_leaves_no_log_folder(expert_data, tmp_path):
     from click.testing import CliRunner
 
-    from archer_envs.cli import main
+    from archer_gym.cli import main
 
     out = tmp_path / "bc"
     args = ["train", "bc", "--data", str(expert_data), "--out", str(out), "--n-layer", "1", "--n-embd", "32"]

@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from archer_envs.cli import main
+from archer_gym.cli import main
 
 
 def error_line(args: list[str]) -> str:
@@ -63,12 +63,13 @@ def test_serve_without_the_leaderboard_extra_says_what_to_install(monkeypatch, t
     ("max_trajectories=true", "invalid ArcherConfig field max_trajectories=True: expected int or null, got bool"),
 ])
 def test_set_values_of_the_wrong_type_name_the_field_the_value_and_the_type(setting, message, tmp_path):
-    line = error_line(["train", "archer", "--env", "archer/TwentyQuestions-v0", "--out", str(tmp_path), "--set", setting])
+    line = error_line(["train", "archer", "--env", "archer/TwentyQuestions-v0", "--out", str(tmp_path),
+                       "--set", setting])
     assert line == f"Error: {message}"
 
 
 def test_config_file_values_are_type_checked_and_ints_serve_as_floats(tmp_path):
-    from agents.archer import make_config
+    from agents.algorithms.archer import make_config
 
     (tmp_path / "c.toml").write_text('critic_steps = "20"\n')
     with pytest.raises(ValueError, match=r"critic_steps='20': expected int, got str"):
@@ -91,7 +92,8 @@ def test_a_file_given_as_agent_is_called_a_file(tmp_path):
 def test_an_unknown_env_names_the_option_the_id_and_the_registered_ones(args, hint):
     line = error_line(args)
     assert line.startswith(f"Error: Invalid value for {hint}: unknown env 'archer/TwentyQuestion-v0' "
-                           "(did you mean archer/TwentyQuestions-v0?): the registered envs are archer/TwentyQuestions-v0, ")
+                           "(did you mean archer/TwentyQuestions-v0?): "
+                           "the registered envs are archer/TwentyQuestions-v0, ")
 
 
 # --- archer play: help and quit cost no turn; end of input and Ctrl-C reveal the secret ------------------

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from agents.data import Trajectory, Transition, generate_dataset, load_dataset, transitions
-from agents.evaluate import episode_secrets
-from archer_envs.cli import main
+from archer_envs.benchmark import episode_secrets
+from archer_gym.cli import main
 
 ENV_ID = "archer/TwentyQuestions-v0"
 
@@ -97,7 +97,8 @@ def test_cli_data_generate(tmp_path):
 
 
 def test_cli_data_generate_rejects_unknown_policy(tmp_path):
-    res = CliRunner().invoke(main, ["data", "generate", "--env", ENV_ID, "--policy", "oracle", "--out", str(tmp_path / "x")])
+    res = CliRunner().invoke(main, ["data", "generate", "--env", ENV_ID, "--policy", "oracle",
+                                    "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "oracle" in res.output
 
 

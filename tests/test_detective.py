@@ -2,7 +2,6 @@
 
 import gymnasium as gym
 import pytest
-from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,8 +10,9 @@ from archer_envs.detective import REWARDS, deduce, generate_case, guard
 from archer_envs.detective.env import MAX_OBSERVATION_CHARS, SPLITS
 from archer_envs.detective.policies import ExpertPolicy, NoisyPolicy, RandomPolicy
 from archer_envs.detective.suspects import SuspectKnowledgeOracle, encode_secret
-from archer_envs.detective.tells import CLASSIFIERS, INTERVIEW, accuracy, chance, interview, masked
-from archer_envs.play import play_episodes, summarize
+from archer_envs.detective.tells import CLASSIFIERS, accuracy, chance, interview
+from archer_envs.benchmark import summarize
+from archer_envs.play import play_episodes
 
 ENV_ID = "archer/Detective-v0"
 
@@ -59,10 +59,6 @@ def test_bad_seed_is_a_value_error():
 
 
 # --- the env ------------------------------------------------------------------------------------------
-def test_passes_gymnasium_env_checker():
-    check_env(gym.make(ENV_ID, render_mode="ansi").unwrapped, skip_render_check=False)
-
-
 def test_a_full_solution_collects_the_reward_table(env):
     obs, info = env.reset(options={"case": 7})
     case = env.unwrapped.case
@@ -79,7 +75,8 @@ def test_a_full_solution_collects_the_reward_table(env):
         assert reward == pytest.approx(expected), command
     assert info["clues_found"] == ["body", "trace", "alibi"] and "culprit" not in info
     obs, reward, terminated, truncated, info = env.step(f"accuse {culprit.short}")
-    assert reward == REWARDS["correct_accusation"] and terminated and info["success"] and info["culprit"] == case.culprit
+    assert (reward == REWARDS["correct_accusation"] and terminated and info["success"]
+            and info["culprit"] == case.culprit)
 
 
 def test_wrong_accusation_ends_the_episode_with_a_penalty(env):
@@ -135,7 +132,7 @@ def test_observation_stays_under_its_limit_and_keeps_the_newest_turns(env):
 
 def test_truncated_after_fifty_steps(env):
     env.reset(options={"case": 2})
-    for turn in range(50):
+    for _ in range(50):
         *_, terminated, truncated, info = env.step("look")
     assert truncated and not terminated and info["culprit"]
 
@@ -156,11 +153,12 @@ def test_splits_are_seed_ranges(env):
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(action=st.one_of(st.text(max_size=400), st.binary(max_size=100).map(lambda b: b.decode("latin-1")),
-                        st.sampled_from(["go to the moon", "ask", "accuse", "examine", "accuse everyone", "ask the butler"])))
-def test_fuzz_any_string_costs_a_step_and_never_crashes(env, action):
+                        st.sampled_from(["go to the moon", "ask", "accuse", "examine", "accuse everyone",
+                                         "ask the butler"])))
+def test_fuzz_any_string_scores_from_the_reward_table_and_invalid_ones_score_nothing(env, action):
+    # That any string is an action in the observation space: test_env_conformance.py, for every env.
     env.reset(options={"case": 9})
     obs, reward, terminated, truncated, info = env.step(action)
-    assert env.observation_space.contains(obs)
     assert reward in (0.0, REWARDS["essential_clue"], REWARDS["correct_accusation"], REWARDS["wrong_accusation"])
     if not info["valid"]:
         assert reward == 0.0 and not terminated

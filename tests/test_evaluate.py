@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from agents.agent_registry import make_agent
 from agents.chat_agent import ChatAgent, first_line
-from agents.evaluate import EvalResult, episode_list_sha256, episode_secrets, evaluate, load_results
-from archer_envs.cli import main
+from archer_envs.benchmark import EvalResult, episode_list_sha256, episode_secrets, evaluate, load_results
+from archer_gym.cli import main
 from archer_envs.scripted import split_secrets
 
 ENV_ID = "archer/TwentyQuestions-v0"
@@ -50,7 +50,8 @@ def test_episode_list_is_deterministic_per_seed_and_differs_across_seeds():
 
 
 def test_episode_list_for_seeded_envs():
-    assert episode_secrets("archer/Detective-v0", "test", 3, seed=0) == episode_secrets("archer/Detective-v0", "test", 3)
+    assert (episode_secrets("archer/Detective-v0", "test", 3, seed=0)
+            == episode_secrets("archer/Detective-v0", "test", 3))
     assert all(isinstance(s, int) for s in episode_secrets("archer/WebShop-v0", "test", 5))
 
 
@@ -141,7 +142,8 @@ def test_single_episode_has_no_ci_and_strict_json(tmp_path):
 
 def test_same_seed_gives_identical_records():
     def run(seed):
-        return evaluate(make_agent("noisy", ENV_ID, seed=seed), ENV_ID, split="test", episodes=20, seed=seed, batch_size=7).records
+        return evaluate(make_agent("noisy", ENV_ID, seed=seed), ENV_ID, split="test", episodes=20, seed=seed,
+                        batch_size=7).records
 
     assert run(1) == run(1)
     assert run(1) != run(2)
@@ -156,7 +158,8 @@ def test_batch_size_does_not_change_the_results():
 
 
 def test_side_by_side_env_and_progress_bar(capsys):
-    result = evaluate(make_agent("expert", "archer/WebShop-v0"), "archer/WebShop-v0", episodes=6, batch_size=4, progress=True)
+    result = evaluate(make_agent("expert", "archer/WebShop-v0"), "archer/WebShop-v0", episodes=6, batch_size=4,
+                      progress=True)
     assert result.summary["episodes"] == 6 and all(r["turns"] >= 1 for r in result.records)
     assert "6/6" in capsys.readouterr().err
 
@@ -339,14 +342,15 @@ def test_chat_agent_needs_a_key_or_a_base_url(monkeypatch):
         ChatAgent("gpt-4o-mini", cache_path=None)
 
 
-@pytest.mark.parametrize("reply, expected", [("Is it a cat?\nblah", "Is it a cat?"), ("\n  go to the hall \n", "go to the hall"), ("", ""), (None, "")])
+@pytest.mark.parametrize("reply, expected", [("Is it a cat?\nblah", "Is it a cat?"),
+                                             ("\n  go to the hall \n", "go to the hall"), ("", ""), (None, "")])
 def test_first_line(reply, expected):
     assert first_line(reply) == expected
 
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
 def test_results_and_datasets_get_the_permissions_the_umask_gives_any_file(tmp_path, umask, mode):
-    from agents.evaluate import write_atomic
+    from archer_envs.benchmark import write_atomic
 
     previous = os.umask(umask)
     try:
@@ -354,4 +358,5 @@ def test_results_and_datasets_get_the_permissions_the_umask_gives_any_file(tmp_p
         (tmp_path / "plain.txt").write_text("x")
     finally:
         os.umask(previous)
-    assert (tmp_path / "episodes.jsonl").stat().st_mode & 0o777 == mode == (tmp_path / "plain.txt").stat().st_mode & 0o777
+    assert ((tmp_path / "episodes.jsonl").stat().st_mode & 0o777 == mode
+            == (tmp_path / "plain.txt").stat().st_mode & 0o777)

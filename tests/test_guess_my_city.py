@@ -2,17 +2,17 @@
 
 import gymnasium as gym
 import pytest
-from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archer_envs  # noqa: F401
-from archer_envs.core import sanitize
+from archer_envs.text import sanitize
 from archer_envs.guess_my_city import NON_ANSWER, CityKnowledgeOracle, CityList, censor, reveals
 from archer_envs.guess_my_city.cities import SLOTS
 from archer_envs.guess_my_city.knowledge import phrasing_bank
 from archer_envs.guess_my_city.policies import ExpertPolicy, NoisyPolicy, RandomPolicy, expert_questions
-from archer_envs.play import play_episodes, summarize
+from archer_envs.benchmark import summarize
+from archer_envs.play import play_episodes
 
 CITIES = CityList.default()
 ENV_ID = "archer/GuessMyCity-v0"
@@ -155,10 +155,6 @@ def test_leaks_from_any_backend_are_filtered():
 
 
 # --- the env ---------------------------------------------------------------------------------------------
-def test_passes_gymnasium_env_checker():
-    check_env(gym.make(ENV_ID, render_mode="ansi").unwrapped, skip_render_check=False)
-
-
 def test_observation_reward_and_info(env):
     obs, _ = env.reset(options={"city": "Seoul"})
     assert obs == "Questions:\n"
@@ -186,7 +182,7 @@ def test_lists_negations_and_wrong_cities_never_win(env, question):
 
 def test_truncated_after_twenty_turns(env):
     env.reset(seed=0)
-    for turn in range(20):
+    for _ in range(20):
         *_, terminated, truncated, info = env.step("What is the weather like?")
     assert truncated and not terminated and "city" in info
 
@@ -201,9 +197,9 @@ def test_bad_reset_options(env, options, match):
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(action=st.one_of(st.text(max_size=500), st.binary(max_size=100).map(lambda b: b.decode("latin-1"))))
 def test_fuzz_any_string_costs_a_turn(env, action):
+    # That any string is an action in the observation space: test_env_conformance.py, for every env.
     env.reset(seed=1)
     obs, reward, terminated, truncated, info = env.step(action)
-    assert env.observation_space.contains(obs)
     assert reward == (0.0 if info["success"] else -1.0)
 
 
@@ -235,7 +231,7 @@ def test_policies_are_ranked():
 
 
 def test_sentences_fit_the_transcript_unchanged_but_for_ascii_transliteration():
-    from archer_envs.core import sanitize
+    from archer_envs.text import sanitize
 
     game = gym.make(ENV_ID).unwrapped.game
     for city in CITIES.cities:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archer_envs  # noqa: F401
-from archer_envs.core import sanitize, to_ascii
+from archer_envs.text import sanitize, to_ascii
 from archer_envs.guess_my_city import CityKnowledgeOracle, CityList, reveals
 from archer_envs.guess_my_city.cities import name_key
 from archer_envs.guess_my_city.env import GuessMyCityGame

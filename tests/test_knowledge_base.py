@@ -72,9 +72,11 @@ def test_sizes_and_weights_agree_with_the_size_attributes():
 @pytest.mark.parametrize(
     "word, true_attributes, false_attributes",
     [
-        ("Cat", ["alive", "animal", "mammal", "pet", "has_fur", "four_legs", "has_tail"], ["food", "man_made", "flies"]),
+        ("Cat", ["alive", "animal", "mammal", "pet", "has_fur", "four_legs", "has_tail"],
+         ["food", "man_made", "flies"]),
         ("Banana", ["fruit", "food", "yellow", "sweet", "has_peel", "hold_in_hand"], ["alive", "man_made", "red"]),
-        ("Car", ["vehicle", "has_wheels", "has_engine", "man_made", "made_of_metal", "carries_people"], ["flies", "alive"]),
+        ("Car", ["vehicle", "has_wheels", "has_engine", "man_made", "made_of_metal", "carries_people"],
+         ["flies", "alive"]),
         ("Airplane", ["vehicle", "flies", "has_wheels", "bigger_than_house"], ["on_roads"]),
         ("Piano", ["musical_instrument", "has_keys", "heavy", "string_instrument"], ["portable", "wind_instrument"]),
         ("Scissors", ["sharp", "has_blade", "for_cutting", "comes_in_pairs", "made_of_metal"], ["electric"]),

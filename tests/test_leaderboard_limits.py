@@ -12,11 +12,11 @@ import urllib.request
 import pytest
 
 from agents.agent_registry import make_agent
-from agents.evaluate import evaluate
+from archer_envs.benchmark import evaluate
 from leaderboard.client import play, request, submit
 from leaderboard.store import Store
 from leaderboard.submission import make_submission
-from test_leaderboard_server import browser, raw, serving  # noqa: F401  (browser: the shared fixture)
+from test_leaderboard_server import raw, serving
 
 ENV = "archer/TwentyQuestions-v0"
 META = {"agent_name": "agent", "algorithm": "scripted", "base_model": "none", "parameters": None,
@@ -29,7 +29,8 @@ def subs(tmp_path_factory):
     out = {}
     for name, policy, kwargs in [("expert", "expert", {}), ("noisy", "noisy", {}),
                                  ("searched seed", "expert", {"episodes": 40, "seed": 7}),
-                                 ("threshold 0", "expert", {"oracle": "knowledge", "oracle_kwargs": {"threshold": 0.0}})]:
+                                 ("threshold 0", "expert",
+                                  {"oracle": "knowledge", "oracle_kwargs": {"threshold": 0.0}})]:
         evaluate(make_agent(policy, ENV), ENV, out_dir=folder / name, **kwargs)
         out[name] = make_submission(folder / name, {**META, "agent_name": name})
     return out
@@ -110,7 +111,8 @@ def test_a_non_default_oracle_is_shown_beside_its_entry_and_ranked_after_the_def
     loose = submit(srv.url, token, subs["threshold 0"])
     entries = request("GET", f"{srv.url}/api/submissions?env_id={ENV}&track=offline")["entries"]
     by_id = {e["id"]: e for e in entries}
-    assert by_id[default["id"]]["oracle"] == "" and by_id[loose["id"]]["oracle"] == '{"oracle_kwargs":{"threshold":0.0}}'
+    assert (by_id[default["id"]]["oracle"] == ""
+            and by_id[loose["id"]]["oracle"] == '{"oracle_kwargs":{"threshold":0.0}}')
     assert loose["mean_return"] > default["mean_return"]  # better numbers, made on another oracle setting:
     assert by_id[loose["id"]]["rank"] > by_id[default["id"]]["rank"]  # ranked after the default's
     html = urllib.request.urlopen(srv.url + "/envs/TwentyQuestions-v0").read().decode()
@@ -131,14 +133,16 @@ def test_the_page_shows_the_two_tracks_apart_and_fits_1280x900(tmp_path, subs, b
         page.goto(srv.url + "/envs/TwentyQuestions-v0")
         on, off = page.locator("#ranking-online tbody tr"), page.locator("#ranking-offline tbody tr")
         assert on.count() == 1 and off.count() == 1
-        assert on.first.get_attribute("data-id") == str(online["id"]) and off.first.get_attribute("data-id") == str(offline["id"])
+        assert (on.first.get_attribute("data-id") == str(online["id"])
+                and off.first.get_attribute("data-id") == str(offline["id"]))
         titles = page.locator("h2.track").all_inner_texts()
         assert titles[0].startswith("Online evaluation") and titles[1] == "Self-reported, replay-checked"
         assert "replay-checked" in off.first.inner_text() and "verified" in on.first.inner_text()
         # nothing overflows sideways; the CI and the nav links stay on one line
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         for table in ("#ranking-online", "#ranking-offline"):
-            assert page.evaluate(f"document.querySelector('{table}').getBoundingClientRect().right <= window.innerWidth")
+            assert page.evaluate(f"document.querySelector('{table}').getBoundingClientRect().right "
+                                 "<= window.innerWidth")
         lines = "(el) => { const r = document.createRange(); r.selectNodeContents(el); " \
                 "return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size; }"
         assert page.locator("#ranking-offline td.ci").evaluate(lines) == 1
@@ -158,11 +162,13 @@ def test_an_older_database_file_gains_the_track_and_oracle_columns(tmp_path):
     with sqlite3.connect(db) as conn:  # the submissions table as the first release made it, one row in it
         conn.execute("CREATE TABLE submissions (id INTEGER PRIMARY KEY AUTOINCREMENT, env_id TEXT NOT NULL, "
                      "split TEXT NOT NULL, status TEXT NOT NULL, agent_name TEXT NOT NULL, algorithm TEXT NOT NULL, "
-                     "base_model TEXT NOT NULL, parameters INTEGER, training_trajectories INTEGER, code_url TEXT NOT NULL, "
-                     "contact TEXT NOT NULL, episodes INTEGER NOT NULL, mean_return REAL NOT NULL, return_ci95 REAL, "
+                     "base_model TEXT NOT NULL, parameters INTEGER, training_trajectories INTEGER, "
+                     "code_url TEXT NOT NULL, contact TEXT NOT NULL, episodes INTEGER NOT NULL, "
+                     "mean_return REAL NOT NULL, return_ci95 REAL, "
                      "success_rate REAL NOT NULL, mean_turns REAL NOT NULL, verify_seconds REAL NOT NULL, "
-                     "submitted TEXT NOT NULL, submitter TEXT NOT NULL, fingerprint TEXT NOT NULL UNIQUE, payload BLOB NOT NULL)")
-        conn.execute("INSERT INTO submissions VALUES (1, ?, 'test', 'verified', 'old', 'a', 'b', NULL, NULL, '', '', 31, "
-                     "-7.0, 0.2, 1.0, 8.0, 0.1, '2026-01-01', 'x', 'f', x'00')", (ENV,))
+                     "submitted TEXT NOT NULL, submitter TEXT NOT NULL, fingerprint TEXT NOT NULL UNIQUE, "
+                     "payload BLOB NOT NULL)")
+        conn.execute("INSERT INTO submissions VALUES (1, ?, 'test', 'verified', 'old', 'a', 'b', NULL, NULL, '', '', "
+                     "31, -7.0, 0.2, 1.0, 8.0, 0.1, '2026-01-01', 'x', 'f', x'00')", (ENV,))
     entries = Store(db).entries(ENV)
     assert [(e["agent_name"], e["track"], e["oracle"]) for e in entries] == [("old", "offline", "")]

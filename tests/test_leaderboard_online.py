@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from agents.agent_registry import make_agent
-from agents.evaluate import episode_secrets, evaluate, summarize_records
+from archer_envs.benchmark import episode_secrets, evaluate, summarize
 from archer_envs.play import play_episodes
 from leaderboard.client import finish, open_run, play, request, submit
 from leaderboard.online import online_pool
@@ -61,7 +61,7 @@ class KnowsTheTestSplit:
 def test_expert_and_random_runs_land_verified_with_the_right_score(server):
     from click.testing import CliRunner
 
-    from archer_envs.cli import main as cli
+    from archer_gym.cli import main as cli
 
     result = CliRunner().invoke(cli, ["leaderboard", "play", "--agent", "expert", "--env", ENV, "--url", server.url,
                                       "--token", server.tokens["alice"], "--name", "online expert", "--no-progress"])
@@ -70,16 +70,18 @@ def test_expert_and_random_runs_land_verified_with_the_right_score(server):
     entry = stored(server, sid)
     episodes = entry["episodes"]
     assert entry["track"] == "online" and entry["status"] == "verified" and entry["agent_name"] == "online expert"
-    assert len(episodes) == len(episode_secrets(ENV, "test")) and {e["secret"] for e in episodes} <= set(online_pool(ENV))
+    assert (len(episodes) == len(episode_secrets(ENV, "test"))
+            and {e["secret"] for e in episodes} <= set(online_pool(ENV)))
     # the score is the env's: the expert's own play on those secrets, turn for turn
     local = expert_records([e["secret"] for e in episodes])
     assert [e["actions"] for e in episodes] == [r.actions for r in local]
-    assert entry["mean_return"] == pytest.approx(sum(r.ret for r in local) / len(local)) and entry["success_rate"] == 1.0
+    assert (entry["mean_return"] == pytest.approx(sum(r.ret for r in local) / len(local))
+            and entry["success_rate"] == 1.0)
     replay({"summary": {"env_id": ENV}, "episodes": episodes})  # every answer the default oracle's
     rnd = play(make_agent("random", ENV), ENV, server.url, server.tokens["alice"], {**META, "agent_name": "random"})
     rnd_entry = stored(server, rnd["id"])
     assert rnd["status"] == "verified" and rnd["mean_return"] == pytest.approx(
-        summarize_records(rnd_entry["episodes"])["mean_return"])
+        summarize(rnd_entry["episodes"])["mean_return"])
     assert rnd["mean_return"] < entry["mean_return"] and rnd["success_rate"] < 0.5
     online = request("GET", f"{server.url}/api/submissions?env_id={ENV}&track=online")["entries"]
     assert [e["agent_name"] for e in online][:1] == ["online expert"]
@@ -97,7 +99,8 @@ def test_secrets_are_told_only_when_their_episode_ends(server):
     assert status == 200 and "secret" not in stepped["results"][0] and not stepped["results"][0]["done"]
     state = request("GET", f"{server.url}/api/runs/{run}", token)
     assert "secret" not in json.dumps(state)
-    status, other = raw(server.url, "GET", f"/api/runs/{run}", None, {"Authorization": f"Bearer {server.tokens['alice']}"})
+    status, other = raw(server.url, "GET", f"/api/runs/{run}", None,
+                        {"Authorization": f"Bearer {server.tokens['alice']}"})
     assert status == 404  # another token's run is not shown, nor told apart from none
     ended = finish(server.url, token, run)
     episodes = stored(server, ended["id"])["episodes"]
@@ -114,7 +117,7 @@ def test_knowing_the_shipped_test_secrets_gains_nothing_online(server, tmp_path)
     sub = make_submission(tmp_path / "expert", {**META, "agent_name": "secret reader"})
     replay({"summary": {"env_id": ENV}, "episodes": records})  # answers and rewards are the oracle's
     sub["episodes"] = records
-    sub["summary"].update(summarize_records(records))
+    sub["summary"].update(summarize(records))
     answer = submit(server.url, server.tokens["bob"], sub)
     assert answer["track"] == "offline" and answer["mean_return"] == 0.0  # self-reported, on its own track
     # online it cannot know which secret an episode has
@@ -146,7 +149,8 @@ def test_abandoning_episodes_gains_nothing(server):
     while kept:  # play only the easy ones to their end
         order = list(kept)
         out = request("POST", f"{url}/api/runs/{run}/step", token, json.dumps({"steps": [
-            {"episode": i, "turn": turn, "action": a} for i, a in zip(order, expert.act([kept[i] for i in order]))]}).encode())
+            {"episode": i, "turn": turn, "action": a}
+            for i, a in zip(order, expert.act([kept[i] for i in order]))]}).encode())
         kept = {r["episode"]: r["observation"] for r in out["results"] if not r["done"]}
         turn += 1
     # starting again does not redraw: the same episode at the same turn

@@ -7,9 +7,7 @@ from __future__ import annotations
 import copy
 import http.client
 import json
-import os
 import re
-import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from agents.agent_registry import make_agent
-from agents.evaluate import evaluate, summarize_records
+from archer_envs.benchmark import evaluate, summarize
 from leaderboard.client import LeaderboardError, delete, request, submit
 from leaderboard.local import serving
 from leaderboard.server import RateLimiter
@@ -100,7 +98,7 @@ def _tampered(results, how):
         record["actions"][-1] = "Is it a xylophone?"
     for record in sub["episodes"]:
         record["return"] = sum(record["rewards"])
-    sub["summary"].update(summarize_records(sub["episodes"]))  # totals made consistent: only the replay can tell
+    sub["summary"].update(summarize(sub["episodes"]))  # totals made consistent: only the replay can tell
     return json.dumps(sub).encode()
 
 
@@ -119,7 +117,8 @@ def test_each_rejection_names_the_problem_and_leaves_the_database_unchanged(serv
         ("wrong schema version", alice, json.dumps(wrong_version).encode(), 422, "version 2: expected"),
         ("missing episodes", alice, json.dumps(missing).encode(), 422, "expected 31 episodes .* 28 records"),
         ("tampered reward", alice, _tampered(results, "reward"), 422, r"episode 4 \(.*\), turn 1: the reward is"),
-        ("tampered action", alice, _tampered(results, "action"), 422, r"episode \d+ \(.*\), turn \d+: action 'Is it a xylophone\?' gets"),
+        ("tampered action", alice, _tampered(results, "action"), 422,
+         r"episode \d+ \(.*\), turn \d+: action 'Is it a xylophone\?' gets"),
         ("duplicate", alice, json.dumps(good).encode(), 409, f"already submitted \\(submission {first['id']}\\)"),
         ("oversize", alice, b"[" + b"0," * 600_000 + b"0]", 413, "larger than this server's limit of 1,048,576"),
         ("no token", {"Content-Type": "application/json"}, json.dumps(good).encode(), 401, "a token is needed"),
@@ -154,7 +153,8 @@ def test_fifty_concurrent_submissions_all_land_once(server, results):
     distinct, same = answers[:CONCURRENT], answers[CONCURRENT:]
     assert all(isinstance(a, dict) and a["status"] == "verified" for a in distinct)
     assert len({a["id"] for a in distinct}) == CONCURRENT
-    assert sum(isinstance(a, dict) for a in same) == 1 and sorted(a for a in same if not isinstance(a, dict)) == [409] * 4
+    assert (sum(isinstance(a, dict) for a in same) == 1
+            and sorted(a for a in same if not isinstance(a, dict)) == [409] * 4)
     assert server.store.count() == before + CONCURRENT + 1
     stored = {e["agent_name"] for e in server.store.entries(ENV)}
     assert set(names) | {"expert"} <= stored
@@ -188,26 +188,6 @@ def test_rate_limits_and_restart(tmp_path, results):
     with serving(db) as srv:  # the same file after a restart
         entries = request("GET", f"{srv.url}/api/submissions?env_id={ENV}")["entries"]
         assert [e["id"] for e in entries] == [first["id"]] and entries[0]["agent_name"] == "noisy-2"
-
-
-def chromium() -> str | None:
-    explicit = os.environ.get("ARCHER_CHROMIUM")
-    return explicit or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium()
-    if executable is None:
-        if os.environ.get("ARCHER_REQUIRE_BROWSER") == "1":
-            pytest.fail("ARCHER_REQUIRE_BROWSER=1 but no chromium: `python3 bootstrap.py test` installs it")
-        pytest.skip("no chromium on this machine (install Debian's chromium or set ARCHER_CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, headless=True)
-        yield b
-        b.close()
 
 
 def test_the_page_shows_a_new_result_in_its_rank(tmp_path, results, browser):
@@ -257,7 +237,7 @@ def test_html_in_an_agent_name_is_shown_as_text(tmp_path, results, browser):
 def test_cli_tokens_submit_and_export(tmp_path, results):
     from click.testing import CliRunner
 
-    from archer_envs.cli import main as cli
+    from archer_gym.cli import main as cli
 
     runner = CliRunner()
     db = str(tmp_path / "lb.sqlite")
@@ -272,8 +252,10 @@ def test_cli_tokens_submit_and_export(tmp_path, results):
     path = tmp_path / "sub.json"
     path.write_text(json.dumps(sub))
     with serving(Path(db)) as srv:
-        ok = runner.invoke(cli, ["leaderboard", "submit", str(path), "--url", srv.url], env={"ARCHER_LEADERBOARD_TOKEN": token})
-        assert ok.exit_code == 0 and ok.output.startswith("submission 1 verified: archer/TwentyQuestions-v0 rank 1 of 1")
+        ok = runner.invoke(cli, ["leaderboard", "submit", str(path), "--url", srv.url],
+                           env={"ARCHER_LEADERBOARD_TOKEN": token})
+        assert ok.exit_code == 0 and ok.output.startswith(
+            "submission 1 verified: archer/TwentyQuestions-v0 rank 1 of 1")
         dup = runner.invoke(cli, ["leaderboard", "submit", str(path), "--url", srv.url, "--token", token])
         assert dup.exit_code == 1 and "HTTP 409" in dup.output
         assert runner.invoke(cli, ["leaderboard", "token", "revoke", "--db", db, "--name", "dave"]).exit_code == 0
@@ -284,8 +266,10 @@ def test_cli_tokens_submit_and_export(tmp_path, results):
     md = runner.invoke(cli, ["leaderboard", "export", "--db", db, "--format", "md", "--env", ENV])
     mean = sub["summary"]["mean_return"]
     assert md.exit_code == 0 and f"| 1 | a\\|b \\*c\\* | verified | {mean:+.2f}".replace("-", "−") in md.output
-    assert md.output.index("Online evaluation") < md.output.index("Self-reported, replay-checked") < md.output.index("| 1 |")
-    site = runner.invoke(cli, ["leaderboard", "export", "--db", db, "--format", "html", "--out", str(tmp_path / "site")])
+    assert (md.output.index("Online evaluation") < md.output.index("Self-reported, replay-checked")
+            < md.output.index("| 1 |"))
+    site = runner.invoke(cli, ["leaderboard", "export", "--db", db, "--format", "html",
+                               "--out", str(tmp_path / "site")])
     assert site.exit_code == 0 and "a|b *c*" in (tmp_path / "site" / "TwentyQuestions-v0.html").read_text()
     assert 'href="submission-1.html"' in (tmp_path / "site" / "TwentyQuestions-v0.html").read_text()
     assert (tmp_path / "site" / "submission-1.html").is_file()

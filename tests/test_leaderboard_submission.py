@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agents.agent_registry import make_agent
-from agents.evaluate import evaluate, summarize_records
+from archer_envs.benchmark import evaluate, summarize
 from leaderboard.submission import (SubmissionError, load_submission, make_submission, replay_kwargs,
                                    verify_submission)
 
@@ -20,7 +20,7 @@ META = {"agent_name": "scripted expert", "algorithm": "scripted", "base_model": 
 
 def resummarize(sub):
     """Make the summary agree with tampered records, so that only the replay can catch them."""
-    sub["summary"].update(summarize_records(sub["episodes"]))
+    sub["summary"].update(summarize(sub["episodes"]))
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,8 @@ def test_a_tampered_action_is_caught_by_the_oracle_replay(submissions):
     record = sub["episodes"][7]
     last = record["turns"] - 1
     record["actions"][last] = "Is it a xylophone?"  # the winning guess replaced by a wrong one
-    with pytest.raises(SubmissionError, match=rf"episode 7 .*turn {last}: action 'Is it a xylophone\?' gets the answer"):
+    with pytest.raises(SubmissionError,
+                       match=rf"episode 7 .*turn {last}: action 'Is it a xylophone\?' gets the answer"):
         verify_submission(sub)
 
 
@@ -88,7 +89,8 @@ def test_the_episode_list_must_be_the_harness_list(submissions):
                                               "there are 30 records"):
         verify_submission(sub)
     sub = copy.deepcopy(submissions["expert"])
-    sub["episodes"][3]["secret"], sub["episodes"][4]["secret"] = sub["episodes"][4]["secret"], sub["episodes"][3]["secret"]
+    sub["episodes"][3]["secret"], sub["episodes"][4]["secret"] = (sub["episodes"][4]["secret"],
+                                                                  sub["episodes"][3]["secret"])
     with pytest.raises(SubmissionError, match="episode 3: expected index 3 with secret"):
         verify_submission(sub)
     sub = copy.deepcopy(submissions["expert"])
@@ -157,7 +159,7 @@ def test_any_single_reward_change_is_caught_even_with_consistent_totals(submissi
 def test_cli_packs_and_verifies_and_exits_1_on_a_rejection(tmp_path):
     from click.testing import CliRunner
 
-    from archer_envs.cli import main as cli
+    from archer_gym.cli import main as cli
 
     evaluate(make_agent("expert", ENV), ENV, split="test", seed=0, out_dir=tmp_path / "eval")
     runner = CliRunner()

@@ -311,7 +311,7 @@ def test_cli_eval_and_a_resumed_train_name_the_damaged_weights_file(policy, tmp_
     from click.testing import CliRunner
 
     from agents.checkpoint import save_checkpoint
-    from archer_envs.cli import main
+    from archer_gym.cli import main
 
     agent = tmp_path / "agent"
     policy.save_pretrained(agent)

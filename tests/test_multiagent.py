@@ -162,8 +162,8 @@ def test_cli_match_plays_the_fixed_secret_list_and_writes_the_games(tmp_path):
 
     from click.testing import CliRunner
 
-    from agents.evaluate import episode_secrets
-    from archer_envs.cli import main as cli
+    from archer_envs.benchmark import episode_secrets
+    from archer_gym.cli import main as cli
 
     out = tmp_path / "games.jsonl"
     result = CliRunner().invoke(cli, ["match", "--env", "archer/GuessMyCity-v0", "--asker", "expert", "--games", "4",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from agents.archer import make_config, train_archer
+from agents.algorithms.archer import make_config, train_archer
 from agents.pipeline import run_pipeline
 from baselines.compare import compare
 
@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TQ = "archer/TwentyQuestions-v0"
 TINY = dict(
     behaviour_episodes=16, expert_episodes=8, bc_epochs=1, bc_batch_size=16, policy_layers=1, policy_width=32,
-    policy_heads=2, max_new_tokens=12, critic_pool_size=16, critic_mlp_hidden=32, critic_settled_tol=None, rollouts_per_iteration=4, num_envs=4, batch_size=8, critic_steps=2, actor_steps=1,
+    policy_heads=2, max_new_tokens=12, critic_pool_size=16, critic_mlp_hidden=32, critic_settled_tol=None,
+    rollouts_per_iteration=4, num_envs=4, batch_size=8, critic_steps=2, actor_steps=1,
     warmup_iterations=1, eval_episodes=6, eval_every=1, checkpoint_every=1,
 )
 
@@ -87,8 +88,9 @@ def test_the_table_the_curve_and_a_re_run_score_the_same_checkpoint_identically(
 
 
 def test_evaluating_a_policy_does_not_depend_on_the_global_random_stream(tmp_path):
+    from agents.algorithms.bc import bc_start
     from agents.checkpoint import load_policy
-    from agents.training import bc_start, evaluate_policy
+    from agents.training import evaluate_policy
 
     cfg = make_config("cpu", TQ, out=str(tmp_path / "run"), **TINY)
     policy = load_policy(bc_start(cfg))
@@ -129,7 +131,8 @@ def test_a_run_directory_of_another_configuration_is_refused(tmp_path):
     train_archer(make_config("cpu", TQ, out=str(out), iterations=1, max_minutes=None, **tiny))
     state = (out / "checkpoint" / "training_state.pt").read_bytes()
     with pytest.raises(ValueError, match=r"critic_steps: saved 2, now 3"):
-        train_archer(make_config("cpu", TQ, out=str(out), iterations=2, max_minutes=None, **{**tiny, "critic_steps": 3}))
+        train_archer(make_config("cpu", TQ, out=str(out), iterations=2, max_minutes=None,
+                                 **{**tiny, "critic_steps": 3}))
     assert (out / "checkpoint" / "training_state.pt").read_bytes() == state
     # a larger budget is the same run: it resumes
     assert train_archer(make_config("cpu", TQ, out=str(out), iterations=2, max_minutes=None, **tiny)).iterations == 2

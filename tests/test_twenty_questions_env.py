@@ -6,14 +6,11 @@ import sys
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archer_envs  # noqa: F401
 from archer_envs.twenty_questions import PAPER_SUBSET, WordList
-
-ENV_IDS = ["archer/TwentyQuestions-v0", "archer/TwentyQuestionsSubset-v0"]
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +18,6 @@ def env():
     e = gym.make("archer/TwentyQuestions-v0")
     yield e
     e.close()
-
-
-@pytest.mark.parametrize("env_id", ENV_IDS)
-def test_passes_gymnasium_env_checker(env_id):
-    env = gym.make(env_id, render_mode="ansi")
-    check_env(env.unwrapped, skip_render_check=False)
-    env.close()
 
 
 def test_make_with_module_prefix_works_without_import():
@@ -170,7 +160,8 @@ def test_subset_env_uses_the_papers_ten_words():
 
 
 def test_the_subset_expert_plays_the_subsets_ten_words():
-    from archer_envs.play import play_episodes, summarize
+    from archer_envs.benchmark import summarize
+    from archer_envs.play import play_episodes
     from archer_envs.scripted import scripted_policy
     from archer_envs.twenty_questions.policies import ExpertPolicy
 
@@ -211,10 +202,10 @@ def test_render_ansi_is_the_transcript():
 @given(action=st.one_of(st.text(max_size=400), st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
                         st.text(alphabet=st.characters(), min_size=5000, max_size=10000)),
        word=st.sampled_from(WordList.default().names("all")))
-def test_fuzz_any_string_costs_a_turn_and_never_crashes(env, action, word):
+def test_fuzz_any_string_costs_a_turn_unless_it_guesses_the_word(env, action, word):
+    # That any string is a valid action in the observation space: test_env_conformance.py, for every env.
     obs, _ = env.reset(options={"word": word})
     obs, reward, terminated, truncated, info = env.step(action)
-    assert env.observation_space.contains(obs)
     assert info["answer"] in ("Yes.", "No.", "Invalid Question.")
     if info["success"]:  # only a real guess of the secret can win
         assert reward == 0.0 and terminated
@@ -225,7 +216,7 @@ def test_fuzz_any_string_costs_a_turn_and_never_crashes(env, action, word):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=st.lists(st.text(max_size=600), min_size=20, max_size=20))
-def test_fuzz_full_episodes_stay_in_the_observation_space(env, actions):
+def test_fuzz_full_episodes_end_within_twenty_turns_with_a_return_in_range(env, actions):
     env.reset(seed=0)
     for action in actions:
         obs, reward, terminated, truncated, info = env.step(action)

@@ -1,15 +1,15 @@
 """Batched play (one oracle call per step), the scripted policies, and the CLI."""
 
 import gymnasium as gym
-import numpy as np
 import pytest
 import json
 
 from click.testing import CliRunner
 
 import archer_envs  # noqa: F401
-from archer_envs.cli import main
-from archer_envs.play import play_episodes, summarize
+from archer_gym.cli import main
+from archer_envs.benchmark import summarize
+from archer_envs.play import play_episodes
 from archer_envs.twenty_questions import TwentyQuestionsKnowledgeOracle, WordList
 from archer_envs.twenty_questions.policies import ExpertPolicy, NoisyPolicy, RandomPolicy, parse_transcript
 
@@ -89,7 +89,8 @@ def test_parse_transcript_round_trips_the_observation():
     env.reset(options={"word": "cat"})
     for q in ["Is it alive?", "What is it?", "Is it not a dog?"]:
         obs, *_ = env.step(q)
-    assert parse_transcript(obs) == [("Is it alive?", "Yes."), ("What is it?", "Invalid Question."), ("Is it not a dog?", "Yes.")]
+    assert parse_transcript(obs) == [("Is it alive?", "Yes."), ("What is it?", "Invalid Question."),
+                                     ("Is it not a dog?", "Yes.")]
 
 
 def test_expert_solves_every_word_near_the_information_floor():
@@ -163,6 +164,7 @@ def test_cli_scripted_and_play_work_for_envs_without_an_oracle():
     out = CliRunner().invoke(main, ["scripted", "archer/WebShop-v0", "--policy", "expert", "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["episodes"] == 100
-    out = CliRunner().invoke(main, ["play", "archer/WebShop-v0", "--secret", "0"], input="search[chocolate]\n" + "click[x]\n" * 14)
+    out = CliRunner().invoke(main, ["play", "archer/WebShop-v0", "--secret", "0"],
+                             input="search[chocolate]\n" + "click[x]\n" * 14)
     assert out.exit_code == 0, out.output
     assert out.output.startswith("WebShop [SEP] Instruction:") and "Page 1 (Total results:" in out.output

@@ -2,7 +2,6 @@
 
 import gymnasium as gym
 import pytest
-from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +10,8 @@ from archer_envs.webshop.catalogue import generate_catalogue
 from archer_envs.webshop.env import shop
 from archer_envs.webshop.policies import ExpertPolicy, NoisyPolicy, RandomPolicy
 from archer_envs.webshop.reward import score
-from archer_envs.play import play_episodes, summarize
+from archer_envs.benchmark import summarize
+from archer_envs.play import play_episodes
 
 ENV_ID = "archer/WebShop-v0"
 CATALOGUE, ENGINE = shop()
@@ -88,7 +88,8 @@ def test_reward_formula_components():
     n = len(goal.attributes) + len(goal.options) + 1
     none_chosen = score(target, goal, {})
     assert none_chosen.reward <= (len(goal.attributes) + 1) / n + 1e-9
-    other_type = next(p for p in CATALOGUE.products if p.query != target.query and p.category_path[0] != target.category_path[0])
+    other_type = next(p for p in CATALOGUE.products
+                      if p.query != target.query and p.category_path[0] != target.category_path[0])
     assert score(other_type, goal, {}).r_type < 1.0
 
 
@@ -120,7 +121,8 @@ def test_pages_clickables_and_observation_format(env):
     assert info["page"] == "item"
 
 
-@pytest.mark.parametrize("action", ["", "buy it", "click[nothing here]", "search[]", "click[Buy Now]", "search[ok] please"])
+@pytest.mark.parametrize("action", ["", "buy it", "click[nothing here]", "search[]", "click[Buy Now]",
+                                    "search[ok] please"])
 def test_invalid_actions_leave_the_page_and_say_so(env, action):
     obs0, _ = env.reset(options={"goal": 1})
     obs, reward, terminated, truncated, info = env.step(action)
@@ -138,31 +140,28 @@ def test_search_only_on_the_search_page(env):
 def test_truncation_and_max_steps_argument():
     env = gym.make(ENV_ID, max_steps=10)
     env.reset(options={"goal": 3})
-    for step in range(10):
+    for _step in range(10):
         *_, terminated, truncated, _ = env.step("click[nowhere]")
     assert truncated and not terminated
     with pytest.raises(ValueError, match="max_steps"):
         gym.make(ENV_ID, max_steps=0)
 
 
-@pytest.mark.parametrize("options, match", [({"goal": 10**9}, "goal must be an index"), ({"split": "dev"}, "unknown split"),
+@pytest.mark.parametrize("options, match", [({"goal": 10**9}, "goal must be an index"),
+                                            ({"split": "dev"}, "unknown split"),
                                             ({"asin": "B0"}, "unknown reset option")])
 def test_bad_reset_options(env, options, match):
     with pytest.raises(ValueError, match=match):
         env.reset(options=options)
 
 
-def test_passes_gymnasium_env_checker():
-    check_env(gym.make(ENV_ID, render_mode="ansi").unwrapped, skip_render_check=False)
-
-
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(action=st.one_of(st.text(max_size=300), st.builds(lambda s: f"search[{s}]", st.text(max_size=60)),
                         st.builds(lambda s: f"click[{s}]", st.text(max_size=40))))
-def test_fuzz_any_string_is_an_action(env, action):
+def test_fuzz_any_first_string_earns_nothing_and_ends_nothing(env, action):
+    # That any string is an action in the observation space: test_env_conformance.py, for every env.
     env.reset(options={"goal": 5})
     obs, reward, terminated, truncated, info = env.step(action)
-    assert env.observation_space.contains(obs)
     assert reward == 0.0 and not terminated
 
 

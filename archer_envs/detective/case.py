@@ -168,7 +168,8 @@ def _draw_case(seed: int, rng: random.Random) -> Case | None:
     jobs = _jobs(rng, [p[0] for p in names])
     if jobs is None:
         return None
-    names = [(rng.choice(w["staff_titles" if job["staff"] else "titles"][g]), f, s) for (g, f, s), job in zip(names, jobs)]
+    names = [(rng.choice(w["staff_titles" if job["staff"] else "titles"][g]), f, s)
+             for (g, f, s), job in zip(names, jobs)]
     # The culprit is drawn uniformly, independently of names, jobs and rooms, so that nothing the
     # suspects say about themselves is more typical of the culprit than of an innocent. names[0] and
     # names[1] share their initials: the trace is ambiguous when the culprit is one of them.
@@ -192,13 +193,16 @@ def _draw_case(seed: int, rng: random.Random) -> Case | None:
     clues += [
         Clue("body", crime_room, "body", f"The body of {victim} lies on the floor, a bloodied {weapon} beside it: "
              f"the murder weapon.", True),
-        Clue("trace", crime_room, trace["item"], "Near the body: " + trace["text"].format(initials=culprit_s.initials) + ".", True),
-        Clue("alibi", claimed_room, "door", f"Nobody was in the {claimed_room} at nine. " + rng.choice(w["empty_room_proofs"]), True),
+        Clue("trace", crime_room, trace["item"],
+             "Near the body: " + trace["text"].format(initials=culprit_s.initials) + ".", True),
+        Clue("alibi", claimed_room, "door",
+             f"Nobody was in the {claimed_room} at nine. " + rng.choice(w["empty_room_proofs"]), True),
     ]
     herring_room = rng.choice([HALL, *claimed_rooms])
     innocent = suspects[rng.choice([i for i in range(n) if i != culprit_index])]
     herring = rng.choice(w["red_herrings"]).format(first=innocent.first)
-    clues.append(Clue("herring", herring_room, _object_name(herring.split(":")[0].split(",")[0]), herring[0].upper() + herring[1:] + ".", False))
+    clues.append(Clue("herring", herring_room, _object_name(herring.split(":")[0].split(",")[0]),
+                      herring[0].upper() + herring[1:] + ".", False))
     rooms = (HALL, DRAWING_ROOM, *sorted([crime_room, *claimed_rooms]))
     furniture = {r: tuple(w["rooms"].get(r, ())) for r in rooms}
     furniture[HALL] = ("coat stand", "grandfather clock", "staircase")
@@ -206,7 +210,8 @@ def _draw_case(seed: int, rng: random.Random) -> Case | None:
     order = list(suspects)
     rng.shuffle(order)
     ambiguous = culprit_index in (0, 1)
-    return Case(seed, victim, crime_room, weapon, rooms, furniture, tuple(order), culprit_s.name, tuple(clues), ambiguous)
+    return Case(seed, victim, crime_room, weapon, rooms, furniture, tuple(order), culprit_s.name, tuple(clues),
+                ambiguous)
 
 
 def _object_name(phrase: str) -> str:

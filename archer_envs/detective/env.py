@@ -36,7 +36,11 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import ResetOption, action_space, check_render_mode, positive_int, reset_options, sanitize, text_space
+from archer_envs.arguments import check_render_mode, positive_int, reset_options, ResetOption
+
+from archer_envs.spaces import action_space, text_space
+
+from archer_envs.text import sanitize
 from archer_envs.detective.case import DRAWING_ROOM, HALL, TIME, Case
 from archer_envs.detective.suspects import (
     DETECTIVE_TASK,
@@ -55,11 +59,14 @@ MAX_OBSERVATION_CHARS = 4096
 MAX_COMMAND_CHARS = 300
 SPLITS = {"train": (0, 1_000_000), "test": (1_000_000, 1_010_000)}
 RESET_OPTIONS = {"split": ResetOption(str, choices=tuple(SPLITS)), "case": ResetOption(int, nullable=True)}
-NOT_UNDERSTOOD = "I don't understand that. Try: go to <room>, look, examine <thing>, ask <suspect> <question>, accuse <suspect>."
+NOT_UNDERSTOOD = ("I don't understand that. Try: go to <room>, look, examine <thing>, ask <suspect> <question>, "
+                  "accuse <suspect>.")
 
-_MOVE = re.compile(r"^(?:go|walk|move|run|head|enter|return|proceed|visit|goto)\b(?:\s+(?:back|over))?(?:\s+(?:to|into|in|towards))?\s+")
+_MOVE = re.compile(r"^(?:go|walk|move|run|head|enter|return|proceed|visit|goto)\b(?:\s+(?:back|over))?"
+                   r"(?:\s+(?:to|into|in|towards))?\s+")
 _LOOK = re.compile(r"^(?:look|l|look around|describe|where am i)$")
-_EXAMINE = re.compile(r"^(?:examine|inspect|search|x|check|read|study|investigate|look at|look in|look under|look behind|open|search the|check out)\s+")
+_EXAMINE = re.compile(r"^(?:examine|inspect|search|x|check|read|study|investigate|look at|look in|look under"
+                      r"|look behind|open|search the|check out)\s+")
 _ASK = re.compile(r"^(?:ask|question|interrogate|interview|talk to|speak to|speak with|talk with|say to)\s+")
 _ACCUSE = re.compile(r"^(?:i\s+)?(?:accuse|arrest|charge|blame)\s+")
 
@@ -97,7 +104,8 @@ class DetectiveEnv(gym.Env[str, str]):
     ) -> None:
         self.render_mode = check_render_mode(render_mode)
         self.max_steps = positive_int("max_steps", max_steps)
-        self.oracle = make_oracle(oracle, knowledge=SuspectKnowledgeOracle, task=DETECTIVE_TASK, oracle_kwargs=oracle_kwargs)
+        self.oracle = make_oracle(oracle, knowledge=SuspectKnowledgeOracle, task=DETECTIVE_TASK,
+                                  oracle_kwargs=oracle_kwargs)
         self.observation_space = text_space(MAX_OBSERVATION_CHARS)
         self.action_space = action_space(MAX_COMMAND_CHARS)
         self.case: Case | None = None
@@ -209,7 +217,8 @@ class DetectiveEnv(gym.Env[str, str]):
             return "Ask whom? Name a suspect.", 0.0, False, False, False
         start, end, name = mentions[0]
         if self.location != DRAWING_ROOM:
-            return f"{case.suspect(name).short} is not here: the suspects are in the {DRAWING_ROOM}.", 0.0, False, True, False
+            return (f"{case.suspect(name).short} is not here: the suspects are in the {DRAWING_ROOM}.",
+                    0.0, False, True, False)
         question = rest[end:].strip()
         question = re.sub(r"^(about|whether|if)\s+", "", question)
         if not question:

@@ -19,7 +19,8 @@ import numpy as np
 
 from archer_envs.detective.case import DRAWING_ROOM
 
-_BRIEF = re.compile(r"found dead in the (.+?) at nine o'clock tonight\. The suspects wait in the drawing room: (.+?)\. Rooms: (.+?)\.\n")
+_BRIEF = re.compile(r"found dead in the (.+?) at nine o'clock tonight\. "
+                    r"The suspects wait in the drawing room: (.+?)\. Rooms: (.+?)\.\n")
 _HERE = re.compile(r"You are in the (.+?)\. You see: (.+?)\.(?: The suspects|$)", re.M)
 _INITIALS = re.compile(r"'([A-Z])\.([A-Z])\.'")
 _CLAIM = re.compile(r'^(\w+ \w+): "At nine o\'clock I was in the (.+?), on my own; you will find my (.+?) there\.')
@@ -44,12 +45,9 @@ class Reading:
         self.empty_rooms: set[str] = set()  # doors examined: nobody was there at nine
         self.used_rooms: set[str] = set()  # doors examined: the room was used this evening
         lines = observation.splitlines()
-        location = None
-        for i, line in enumerate(lines):
+        for line in lines:
             if line.startswith("> "):
                 continue
-            if line.startswith("You are in the "):
-                location = line[len("You are in the "):].split(".")[0]
             if (m := _INITIALS.search(line)) and line.startswith("Near the body"):
                 self.initials = m.groups()
             if m := _CLAIM.match(line):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from archer_envs.core import to_ascii
+from archer_envs.text import to_ascii
 from archer_envs.questions import normalize
 
 CONTINENTS = ("Africa", "Asia", "Europe", "North America", "South America", "Oceania")

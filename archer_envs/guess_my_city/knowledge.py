@@ -110,7 +110,8 @@ _RELIGIONS = {
     "sikhs": "sikhism", "shinto": "shinto", "shintoism": "shinto", "taoism": "taoism", "taoist": "taoism",
 }
 _RELIGION_KEYWORDS = {
-    "islam": ("islam", "muslim", "sunni", "shia"), "christianity": ("christ", "catholic", "protestant", "orthodox", "evangelical", "pentecostal"),
+    "islam": ("islam", "muslim", "sunni", "shia"),
+    "christianity": ("christ", "catholic", "protestant", "orthodox", "evangelical", "pentecostal"),
     "buddhism": ("buddh",), "hinduism": ("hindu",), "judaism": ("juda", "jewish"), "sikhism": ("sikh",),
     "shinto": ("shinto",), "taoism": ("tao",),
 }
@@ -147,7 +148,8 @@ _BAND_RANGES = {  # millions, [low, high)
 
 
 def _religion_families(city: City) -> set[str]:
-    return {fam for r in city.religions for fam, keys in _RELIGION_KEYWORDS.items() if any(k in r.lower() for k in keys)}
+    return {fam for r in city.religions for fam, keys in _RELIGION_KEYWORDS.items()
+            if any(k in r.lower() for k in keys)}
 
 
 def _language_phrases(city: City) -> set[str]:
@@ -240,7 +242,7 @@ class CityQuestionParser:
                 millions = number / 1000 if m.group(3) == "thousand" else number
                 sign = 1 if m.group(1) in ("more", "over", "above", "bigger", "larger", "greater", "at least") else -1
                 return CityQuestion("population", text, negated=negated, threshold=(sign, millions))
-            for start, end, form in self.values.mentions(text):
+            for _start, _end, form in self.values.mentions(text):
                 kind, value = self.value_types[form]
                 if kind == "currency" and not (_CURRENCY_CONTEXT & set(text.split())):
                     continue
@@ -411,7 +413,8 @@ class CityKnowledgeOracle(Oracle):
             ask = [i for i, p in enumerate(parsed) if p.kind == "unknown"]
             for i, (label, _) in zip(ask, self.matcher.match([parsed[i].text for i in ask])):
                 p = parsed[i]
-                parsed[i] = CityQuestion("label" if label else "invalid", p.text, negated=p.negated, label=label, yes_no=p.yes_no)
+                parsed[i] = CityQuestion("label" if label else "invalid", p.text, negated=p.negated, label=label,
+                                         yes_no=p.yes_no)
             self._parses.update(zip(new, parsed))
         return [self._parses[q] for q in questions]
 

@@ -1,7 +1,7 @@
 """Guess My City's leak filter: no answer the agent sees names the city or its country.
 
 The filter reads the text as the transcript will show it: printable ASCII after
-:func:`archer_envs.core.to_ascii`, which folds accents (also combining ones), fullwidth and
+:func:`archer_envs.text.to_ascii`, which folds accents (also combining ones), fullwidth and
 mathematical letters, dotless i and o with stroke, and drops invisible characters. A disguise that
 the transcript would undo therefore cannot get past it. In that text (a *word* is a run of ASCII
 letters and digits):
@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from archer_envs.core import to_ascii
+from archer_envs.text import to_ascii
 
 CENSORED = "(hidden)"
 
@@ -123,7 +123,7 @@ def _spans(text: str, names: tuple[_Name, ...]) -> list[tuple[int, int]]:
 
 
 def censor(text: str, city_names: tuple[str, ...], country_names: tuple[str, ...] = ()) -> str:
-    """``text`` as the transcript shows it (:func:`~archer_envs.core.to_ascii`, whitespace runs as one
+    """``text`` as the transcript shows it (:func:`~archer_envs.text.to_ascii`, whitespace runs as one
     space), with every mention
     of a city name or a country name (by the module's rules) replaced by ``(hidden)``."""
     names = _names(tuple(city_names), tuple(country_names))

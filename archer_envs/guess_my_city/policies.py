@@ -46,7 +46,8 @@ def expert_questions() -> list[str]:
     cities = CityList.default().cities
     questions = list(_CHECKS)
     questions += [f"Is your city in {c}?" for c in dict.fromkeys(c.continent for c in cities)]
-    questions += [f"Is it in {_REGION_WORDS[r]}?" for r in dict.fromkeys(c.region for c in cities) if r in _REGION_WORDS]
+    questions += [f"Is it in {_REGION_WORDS[r]}?" for r in dict.fromkeys(c.region for c in cities)
+                  if r in _REGION_WORDS]
     questions += [f"Is it in {c}?" for c in dict.fromkeys(c.country for c in cities)]
     questions += [f"Is it in the {d} of its country?" for d in ("north", "south", "east", "west", "central")]
     questions += [f"Does it have {_CLIMATE_WORDS[k]} climate?" for k in dict.fromkeys(c.climate for c in cities)]
@@ -61,7 +62,8 @@ def game_knowledge(oracle: CityKnowledgeOracle | None = None) -> GameKnowledge:
     oracle = oracle or CityKnowledgeOracle()
     secrets = CityList.default().names("all")
     questions = expert_questions()
-    known = sorted({*questions, *(guess_question(s) for s in secrets), *(p for p, _ in phrasing_bank())}, key=len, reverse=True)
+    known = sorted({*questions, *(guess_question(s) for s in secrets), *(p for p, _ in phrasing_bank())},
+                   key=len, reverse=True)
 
     def split_line(line: str) -> tuple[str, str] | None:
         for q in known:  # our own questions first (longest first), then the first "? "

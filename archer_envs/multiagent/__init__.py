@@ -12,12 +12,13 @@ See :mod:`archer_envs.multiagent.two_role` for observations, rewards and the tur
 :func:`play_match` to pit any two agents against each other.
 """
 
+from archer_envs import ENVS
 from archer_envs.multiagent import guess_my_city_v0, twenty_questions_v0
 from archer_envs.multiagent.match import MatchResult, OracleAnswerer, oracle_answerer, play_match, play_matches
 from archer_envs.multiagent.two_role import AGENTS, ANSWERER, ASKER, TwoRoleQuestionEnv, TwoRoleQuestionParallelEnv
 
-# The single-agent env each two-role game extends.
-TWO_ROLE = {"archer/TwentyQuestions-v0": twenty_questions_v0, "archer/GuessMyCity-v0": guess_my_city_v0}
+# The single-agent env each two-role game extends, as the envs' descriptors declare it.
+TWO_ROLE = {env_id: d.two_role_module() for env_id, d in ENVS.items() if d.two_role is not None}
 
 __all__ = ["AGENTS", "ANSWERER", "ASKER", "MatchResult", "OracleAnswerer", "TWO_ROLE", "TwoRoleQuestionEnv",
            "TwoRoleQuestionParallelEnv", "guess_my_city_v0", "oracle_answerer", "play_match", "play_matches",

@@ -80,7 +80,7 @@ def play_match(env, asker, answerer, seed: int | None = None, options: dict[str,
 
 
 def play_matches(module, asker, answerer, secrets: list[str], **env_kwargs: Any) -> list[MatchResult]:
-    """One game per secret (e.g. ``agents.evaluate.episode_secrets(...)``) on ``module.env(**env_kwargs)``."""
+    """One game per secret (e.g. ``archer_envs.benchmark.episode_secrets(...)``) on ``module.env(**env_kwargs)``."""
     env = module.env(**env_kwargs)
     option = env.unwrapped.game.secret_option
     try:

@@ -47,8 +47,12 @@ import numpy as np
 from gymnasium.utils import seeding
 from pettingzoo import AECEnv, ParallelEnv
 
-from archer_envs.core import Episode, QuestionGame, check_render_mode, options_dict, text_space
-from archer_envs.core import action_space as action_text_space
+from archer_envs.arguments import check_render_mode, options_dict
+
+from archer_envs.core import Episode, QuestionGame
+
+from archer_envs.spaces import text_space
+from archer_envs.spaces import action_space as action_text_space
 from archer_envs.oracles import Oracle, OracleTask
 
 ASKER, ANSWERER = "asker", "answerer"

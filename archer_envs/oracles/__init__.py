@@ -19,7 +19,9 @@ class OracleOptionError(ValueError):
     """An ``oracle_kwargs`` key the chosen backend does not take (the message names it and the accepted ones)."""
 
 
-def check_oracle_options(backend: str, build: Callable[..., Any], kwargs: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+def check_oracle_options(
+    backend: str, build: Callable[..., Any], kwargs: dict[str, Any], skip: tuple[str, ...] = ()
+) -> None:
     """Raise :class:`OracleOptionError` when ``kwargs`` holds a keyword ``build`` does not accept
     (``skip``: arguments the game supplies itself, such as the task)."""
     params = inspect.signature(build).parameters

@@ -84,5 +84,5 @@ class Oracle(ABC):
     def _answer_batch(self, secrets: list[str], questions: list[str]) -> list[str]:
         """Answer each (secret, question) pair; no caching needed here."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional hook: the knowledge oracles hold nothing to release)
         """Release resources (HTTP clients, models). Safe to call twice."""

@@ -48,7 +48,8 @@ class KnowledgeBase:
         missing = set(words.by_name) - set(facts)
         unknown = {a for f in facts.values() for a in f.true} - set(self.attributes)
         if missing or unknown:
-            raise ValueError(f"knowledge base mismatch: words without facts {sorted(missing)}, unknown attributes {sorted(unknown)}")
+            raise ValueError(f"knowledge base mismatch: words without facts {sorted(missing)}, "
+                             f"unknown attributes {sorted(unknown)}")
 
     @classmethod
     @lru_cache(maxsize=1)

@@ -83,7 +83,9 @@ def _asin(rng: random.Random) -> str:
     return "B0" + "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(8))
 
 
-def _fill(template: str, brand: str, noun: str, attributes: list[str], descriptors: list[str], rng: random.Random) -> str:
+def _fill(
+    template: str, brand: str, noun: str, attributes: list[str], descriptors: list[str], rng: random.Random
+) -> str:
     attribute = rng.choice(attributes)
     return template.format(
         brand=brand, noun=noun, attribute=attribute, Attribute=attribute[:1].upper() + attribute[1:],
@@ -133,7 +135,8 @@ def generate_catalogue(num_products: int = 1000, seed: int = 0) -> Catalogue:
         rating = None if rng.random() < 0.1 else round(rng.uniform(3.0, 5.0), 1)
         reviews = tuple(rng.sample(_REVIEWS, k=rng.randint(0, 3)))
         path = (*category["path"], kind["leaf"])
-        product = Product(asin, title, price, noun, path, tuple(attributes), options, description, features, rating, reviews)
+        product = Product(asin, title, price, noun, path, tuple(attributes), options, description, features, rating,
+                          reviews)
         products.append(product)
         goals.append(_goal(product, rng, "test" if index % 10 == 0 else "train"))
     return Catalogue(products, goals)
@@ -167,7 +170,8 @@ def _goal(product: Product, rng: random.Random, split: str) -> Goal:
     text = " ".join(parts)
     if upper < NO_PRICE_BOUND:
         text += f", and price lower than {upper:.2f} dollars"
-    return Goal(product.asin, text, attributes, options, upper, product.query, product.category_path, product.title, split)
+    return Goal(product.asin, text, attributes, options, upper, product.query, product.category_path, product.title,
+                split)
 
 
 def normalize_option(value: str) -> str:

@@ -32,7 +32,11 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.core import ResetOption, action_space, check_render_mode, positive_int, reset_options, text_space, to_ascii
+from archer_envs.arguments import check_render_mode, positive_int, reset_options, ResetOption
+
+from archer_envs.spaces import action_space, text_space
+
+from archer_envs.text import to_ascii
 from archer_envs.webshop.catalogue import SPLITS, Catalogue, Goal, generate_catalogue
 from archer_envs.webshop.reward import score
 from archer_envs.webshop.search import SearchEngine
@@ -46,7 +50,9 @@ _ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.I | re.S)
 
 
 @lru_cache(maxsize=4)
-def shop(num_products: int = 1000, catalogue_seed: int = 0, data_path: str | None = None) -> tuple[Catalogue, SearchEngine]:
+def shop(
+    num_products: int = 1000, catalogue_seed: int = 0, data_path: str | None = None
+) -> tuple[Catalogue, SearchEngine]:
     """The catalogue and its search index, built once per process and shared by all envs."""
     if data_path is not None:
         from archer_envs.webshop.real_data import load_webshop
@@ -84,7 +90,8 @@ class WebShopEnv(gym.Env[str, str]):
         forced = options.get("goal")
         pool = self.catalogue.goal_indices(split)
         if not pool and forced is None:
-            raise ValueError(f"split {split!r} has no goals in this catalogue: use another split or options={{'goal': i}}")
+            raise ValueError(f"split {split!r} has no goals in this catalogue: "
+                             f"use another split or options={{'goal': i}}")
         if forced is not None and not 0 <= forced < len(self.catalogue.goals):
             raise ValueError(f"goal must be an index in [0, {len(self.catalogue.goals)}), got {forced!r}")
         super().reset(seed=seed)

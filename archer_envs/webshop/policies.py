@@ -17,8 +17,10 @@ import numpy as np
 
 SEP = " [SEP] "
 _PRICE = re.compile(r",?\s*and price lower than ([\d.]+) dollars")
-_OPENING = re.compile(r"^(i'm looking for|i am looking for|i need|i want to buy|find me|i would like|i want)\s+(an?\s+)?")
-_STOP = frozenset("a an the and with in of for to i me my is that it its size color flavor count style material scent".split())
+_OPENING = re.compile(r"^(i'm looking for|i am looking for|i need|i want to buy|find me|i would like|i want)"
+                      r"\s+(an?\s+)?")
+_STOP = frozenset("a an the and with in of for to i me my is that it its size color flavor count style material "
+                  "scent".split())
 # Option dimension names (ours and WebShop's most common): shown on the item page, not clickable.
 DIMENSIONS = frozenset({"size", "color", "flavor", "count", "style", "material", "scent", "flavor name",
                         "item package quantity", "pattern name", "size name", "style name", "color name"})
@@ -113,7 +115,8 @@ def random_action(page: Page, rng: np.random.Generator, buy_prob: float = 0.2) -
     if page.kind == "search":
         words = sorted(page.words())
         k = int(rng.integers(1, max(2, len(words) + 1)))
-        chosen = [words[i] for i in sorted(rng.choice(len(words), size=min(k, len(words)), replace=False))] if words else ["item"]
+        chosen = ([words[i] for i in sorted(rng.choice(len(words), size=min(k, len(words)), replace=False))]
+                  if words else ["item"])
         return f"search[{' '.join(chosen)}]"
     if page.kind == "results":
         results = page.results()

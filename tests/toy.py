@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-from archer_envs.core import text_space
+from archer_envs.spaces import text_space
 
 ENV_ID = "archer-test/TwoStep-v0"
 START = "Pick a door: red or blue?\n"
@@ -65,7 +65,8 @@ def cloned_policy(seed: int = 0, steps: int = 150):
     from agents.lm_policy import LMPolicy
 
     texts = [START, after("red"), after("blue"), "red\n", "blue\n", "go\n"] * 5
-    policy = LMPolicy.offline_default(texts, seed=seed, n_layer=1, n_embd=32, n_head=2, vocab_size=300, max_new_tokens=4)
+    policy = LMPolicy.offline_default(texts, seed=seed, n_layer=1, n_embd=32, n_head=2, vocab_size=300,
+                                      max_new_tokens=4)
     torch.manual_seed(seed)
     opt = torch.optim.Adam(policy.parameters(), 3e-3)
     pairs = [(START, "red"), (START, "blue"), (after("red"), "go"), (after("blue"), "go")]

@@ -9,11 +9,16 @@ observation (teacher forcing), AdamW, gradient clipping. Checkpoints after every
 ``out`` directory already holds a checkpoint resumes from it, and only when it is the same run: the
 same settings (all but ``epochs``, ``out`` and ``device``) on the same data (by SHA-256); anything
 else is refused with an error naming what differs.
+
+The BC start (:func:`bc_start`): every online algorithm starts from one such checkpoint, made from
+behaviour data generated for the run (:func:`make_behaviour_data`) when the run names none.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +27,7 @@ import numpy as np
 import torch
 
 from agents.checkpoint import check_resumable, file_sha256, is_checkpoint, load_checkpoint, save_checkpoint
+from agents.training import BC_DIR, RunConfig
 
 # Fields a resumed BC run may change: where it lives and runs, and how many epochs it trains in all.
 RESUMABLE_CHANGES = ("out", "epochs", "device", "extra", "dataset")  # the dataset is compared by content
@@ -121,7 +127,8 @@ def train_bc(cfg: BCConfig, progress: bool = False, log=None) -> BCResult:
         total, tokens = 0.0, 0
         for b in batches:
             idx = order[b : b + cfg.batch_size]
-            token_logps, mask = policy.log_probs([pairs[i][0] for i in idx], [pairs[i][1] for i in idx], reduction="none")
+            token_logps, mask = policy.log_probs([pairs[i][0] for i in idx], [pairs[i][1] for i in idx],
+                                                 reduction="none")
             n = mask.sum()
             loss = -(token_logps * mask).sum() / n
             optimizer.zero_grad()
@@ -140,3 +147,42 @@ def train_bc(cfg: BCConfig, progress: bool = False, log=None) -> BCResult:
             log(epoch + 1, bc_loss=epoch_loss, utterances=len(pairs))
     policy.eval()
     return BCResult(out, list(state["epoch_losses"]), len(pairs), kept, time.perf_counter() - start)
+
+
+# --- the BC start of the online algorithms --------------------------------------------------------
+def bc_start(cfg: RunConfig, log=None) -> Path:
+    """The BC checkpoint every algorithm starts from: ``cfg.init``, else ``out/bc``, made when missing
+    from ``behaviour_episodes`` episodes of the ``behaviour_policy`` plus ``expert_episodes`` of the
+    scripted expert, all on the protocol's training split (``cfg.behaviour_path``)."""
+    if cfg.init is not None:
+        if not Path(cfg.init).is_dir():
+            raise FileNotFoundError(f"init {cfg.init!r}: no such checkpoint directory")
+        return Path(cfg.init)
+    bc_dir = Path(cfg.out) / BC_DIR
+    bc_cfg = BCConfig(
+        dataset=str(cfg.behaviour_path), out=str(bc_dir), epochs=cfg.bc_epochs, batch_size=cfg.bc_batch_size,
+        lr=cfg.bc_lr, seed=cfg.seed, init=cfg.policy_model, n_layer=cfg.policy_layers, n_embd=cfg.policy_width,
+        n_head=cfg.policy_heads, max_new_tokens=cfg.max_new_tokens, device=cfg.device,
+    )
+    if not cfg.behaviour_path.is_file():
+        make_behaviour_data(cfg, cfg.behaviour_path)
+    train_bc(bc_cfg, progress=sys.stderr.isatty(), log=log)  # returns at once when finished; refuses another run's
+    return bc_dir
+
+
+def make_behaviour_data(cfg: RunConfig, path: str | Path) -> list:
+    """Write the behaviour dataset (JSONL, written whole then renamed) and return its trajectories."""
+    from agents.data import generate_dataset
+    from archer_envs.benchmark import write_atomic
+
+    trajectories = generate_dataset(cfg.env_id, policy=cfg.behaviour_policy, episodes=cfg.behaviour_episodes,
+                                    split=cfg.train_split, seed=cfg.seed)
+    if cfg.expert_episodes:
+        trajectories += generate_dataset(cfg.env_id, policy="expert", episodes=cfg.expert_episodes,
+                                         split=cfg.train_split, seed=cfg.seed)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, (json.dumps(t.to_json()) + "\n" for t in trajectories))
+    return trajectories
+
+
+__all__ = ["BCConfig", "BCResult", "bc_start", "make_behaviour_data", "train_bc"]

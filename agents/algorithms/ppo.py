@@ -28,13 +28,14 @@ Update (``ppo_epochs`` passes over the iteration's utterances in minibatches of 
 Â is A, or with ``normalize_advantages`` A standardised over the iteration's tokens. Off by default:
 when the iteration's episodes have (nearly) equal returns, as most failed Twenty Questions games do,
 the standardised advantage is value-estimation noise blown up to unit variance (measured on the
-two-step toy: π(red) fell from 0.93 to 0.44 in one iteration once nearly every episode was won). The value head reads the
-policy's hidden states detached (``value_trunk="detached"``, the default: value regression cannot
-disturb the small policy, as for ArCHer's token baseline) or with gradients into the shared trunk
-(``"shared"``). The policy stays in eval mode during updates (no dropout), so ratio = 1 exactly
-before the first step. On-policy: each iteration learns from the episodes it completed; an episode
-still running when a collection stops finishes in the next one, so its first turns may come from the
-previous policy (π_old is recomputed with the current policy before each update).
+two-step toy: π(red) fell from 0.93 to 0.44 in one iteration once nearly every episode was won). The
+value head reads the policy's hidden states detached (``value_trunk="detached"``, the default: value
+regression cannot disturb the small policy, as for ArCHer's token baseline) or with gradients into
+the shared trunk (``"shared"``). The policy stays in eval mode during updates (no dropout), so
+ratio = 1 exactly before the first step. On-policy: each iteration learns from the episodes it
+completed; an episode still running when a collection stops finishes in the next one, so its first
+turns may come from the previous policy (π_old is recomputed with the current policy before each
+update).
 """
 
 from __future__ import annotations
@@ -42,13 +43,14 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from agents.training import RunConfig, SampledPolicyAgents, TrainResult, build_config, mean_stats, run_training
+from agents import config
+from agents.training import RunConfig, SampledPolicyAgents, TrainResult, mean_stats, run_training
 
 
 @dataclass
@@ -72,6 +74,19 @@ class PPOConfig(RunConfig):
     bootstrap_truncated: bool = False  # bootstrap from V(s') when the env's turn limit cut the episode
     score_batch_size: int = 64  # utterances per no-gradient scoring pass (π_old, V, π_ref)
 
+    # Presets (agents.config.make_config): field overrides of the defaults above, which are ``cpu``.
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "cpu": {},  # the same policy, BC start, rollouts and evaluation as ArCHer's cpu preset
+        # ArCHer's paper-preset scale (GPT-2, 128 rollouts per iteration, 512 on WebShop); the paper's
+        # PPO-specific hyperparameters are not published in a form reproduced here.
+        "paper": {"policy_model": "gpt2", "rollouts_per_iteration": 128, "lr": 1e-6, "minibatch_size": 32,
+                  "iterations": 100, "max_minutes": None, "max_trajectories": None, "bc_lr": 1e-5, "bc_batch_size": 32,
+                  "bc_epochs": 3},
+    }
+    PRESET_ENV_OVERRIDES: ClassVar[dict[tuple[str, str], dict[str, Any]]] = {
+        ("paper", "archer/WebShop-v0"): {"rollouts_per_iteration": 512},
+    }
+
     def checks(self) -> dict[str, bool]:
         return {
             **super().checks(), "lr": self.lr >= 0, "value_lr": self.value_lr > 0, "ppo_epochs": self.ppo_epochs >= 1,
@@ -85,20 +100,10 @@ class PPOConfig(RunConfig):
         }
 
 
-PRESETS: dict[str, dict[str, Any]] = {
-    "cpu": {},  # the same policy, BC start, rollouts and evaluation as ArCHer's cpu preset
-    # ArCHer's paper-preset scale (GPT-2, 128 rollouts per iteration, 512 on WebShop); the paper's
-    # PPO-specific hyperparameters are not published in a form reproduced here.
-    "paper": {"policy_model": "gpt2", "rollouts_per_iteration": 128, "lr": 1e-6, "minibatch_size": 32,
-              "iterations": 100, "max_minutes": None, "max_trajectories": None, "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3},
-}
-PRESET_ENV_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {("paper", "archer/WebShop-v0"): {"rollouts_per_iteration": 512}}
-
-
 def make_config(preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0", config_file: str | None = None,
                 **overrides: Any) -> PPOConfig:
     """Preset → config file (JSON/TOML) → overrides; unknown fields raise ValueError naming them."""
-    return build_config(PPOConfig, PRESETS, PRESET_ENV_OVERRIDES, preset, env_id, config_file, **overrides)
+    return config.make_config(PPOConfig, preset, env_id, config_file, **overrides)
 
 
 def gae(rewards: np.ndarray, values: np.ndarray, gammas: np.ndarray, lambdas: np.ndarray,
@@ -160,7 +165,8 @@ class PPOLearner(SampledPolicyAgents):
         return self.value_head(hidden).squeeze(-1)
 
     @torch.no_grad()
-    def _score_all(self, observations: list[str], actions: list[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def _score_all(self, observations: list[str],
+                   actions: list[str]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """(log π_old, V, log π_ref or zeros) per utterance, in batches, without gradients."""
         out = []
         for i in range(0, len(observations), self.cfg.score_batch_size):
@@ -187,7 +193,8 @@ class PPOLearner(SampledPolicyAgents):
         steps = [t for e in episodes for t in e.transitions]
         scored = self._score_all([t.observation for t in steps], [t.action for t in steps])
         truncated = [e for e in episodes if self.cfg.bootstrap_truncated and e.truncated and not e.transitions[-1].done]
-        boot = dict(zip(map(id, truncated), self._bootstrap_values([e.transitions[-1].next_observation for e in truncated])))
+        boot = dict(zip(map(id, truncated),
+                        self._bootstrap_values([e.transitions[-1].next_observation for e in truncated])))
         utterances: list[_Utterance] = []
         kl_total, tokens, k = 0.0, 0, 0
         for episode in episodes:
@@ -262,7 +269,8 @@ class PPOLearner(SampledPolicyAgents):
             approx_kl = (((ratio - 1.0) - log_ratio) * mask).sum() / n  # Schulman's k3 estimator of KL(old‖new)
             clip_fraction = (((ratio - 1.0).abs() > self.cfg.clip_range).float() * mask).sum() / n
         return {"policy_loss": float(policy_loss.detach()), "value_loss": float(value_loss.detach()),
-                "entropy": float(entropy.detach()), "approx_kl": float(approx_kl), "clip_fraction": float(clip_fraction)}
+                "entropy": float(entropy.detach()), "approx_kl": float(approx_kl),
+                "clip_fraction": float(clip_fraction)}
 
     def update(self, rollout, iteration: int) -> dict[str, float]:
         """Score the rollout's episodes (π_old, V), GAE, then ``ppo_epochs`` epochs of minibatch steps."""
@@ -302,4 +310,4 @@ def train_ppo(cfg: PPOConfig, log=None, progress: bool = False) -> TrainResult:
     return run_training(cfg, PPOLearner, "PPO", log=log, progress=progress)
 
 
-__all__ = ["PPOConfig", "PPOLearner", "PRESETS", "gae", "make_config", "train_ppo"]
+__all__ = ["PPOConfig", "PPOLearner", "gae", "make_config", "train_ppo"]

@@ -9,8 +9,8 @@ trajectories:
     threshold = quantile({R(τ) : τ collected so far}, 1 − keep_fraction)
     L_BC      = − E_{(s, a) ∈ τ, R(τ) ≥ threshold} [ Σ_h log π(a^h | s, a^{1:h−1}) ] / tokens
 
-(the loss of :mod:`agents.bc`, the mean negative log-likelihood per utterance token). Ties at the
-threshold are kept ("at or above"), so on envs with few distinct returns (Twenty Questions: integers)
+(the loss of :mod:`agents.algorithms.bc`, the mean negative log-likelihood per utterance token). Ties at
+the threshold are kept ("at or above"), so on envs with few distinct returns (Twenty Questions: integers)
 more than ``keep_fraction`` of the trajectories can pass. With ``prefill_buffer`` the behaviour data
 joins the pool (and the quantile) before the first collection; off by default, so the algorithm
 learns from its own play only, as in the paper.
@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from agents.training import RunConfig, SampledPolicyAgents, TrainResult, build_config, run_training
+from agents import config
+from agents.training import RunConfig, SampledPolicyAgents, TrainResult, run_training
 
 
 @dataclass
@@ -40,24 +41,27 @@ class FilteredBCConfig(RunConfig):
     max_trajectories_kept: int = 100_000  # pool capacity (oldest dropped first); the quantile uses the pool
     prefill_buffer: bool = False  # put the behaviour data in the pool first (off: learn from own play only)
 
+    # Presets (agents.config.make_config): field overrides of the defaults above, which are ``cpu``.
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "cpu": {},  # the same policy, BC start, rollouts and evaluation as ArCHer's cpu preset
+        "paper": {"policy_model": "gpt2", "rollouts_per_iteration": 128, "lr": 1e-5, "batch_size": 32,
+                  "iterations": 100, "max_minutes": None, "max_trajectories": None, "bc_lr": 1e-5, "bc_batch_size": 32,
+                  "bc_epochs": 3},
+    }
+    PRESET_ENV_OVERRIDES: ClassVar[dict[tuple[str, str], dict[str, Any]]] = {
+        ("paper", "archer/WebShop-v0"): {"rollouts_per_iteration": 512},
+    }
+
     def checks(self) -> dict[str, bool]:
         return {**super().checks(), "keep_fraction": 0.0 < self.keep_fraction <= 1.0, "bc_steps": self.bc_steps >= 0,
                 "batch_size": self.batch_size >= 1, "lr": self.lr >= 0,
                 "max_trajectories_kept": self.max_trajectories_kept >= 1}
 
 
-PRESETS: dict[str, dict[str, Any]] = {
-    "cpu": {},  # the same policy, BC start, rollouts and evaluation as ArCHer's cpu preset
-    "paper": {"policy_model": "gpt2", "rollouts_per_iteration": 128, "lr": 1e-5, "batch_size": 32, "iterations": 100,
-              "max_minutes": None, "max_trajectories": None, "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3},
-}
-PRESET_ENV_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {("paper", "archer/WebShop-v0"): {"rollouts_per_iteration": 512}}
-
-
 def make_config(preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0", config_file: str | None = None,
                 **overrides: Any) -> FilteredBCConfig:
     """Preset → config file (JSON/TOML) → overrides; unknown fields raise ValueError naming them."""
-    return build_config(FilteredBCConfig, PRESETS, PRESET_ENV_OVERRIDES, preset, env_id, config_file, **overrides)
+    return config.make_config(FilteredBCConfig, preset, env_id, config_file, **overrides)
 
 
 class FilteredBCLearner(SampledPolicyAgents):
@@ -137,4 +141,4 @@ def train_filtered_bc(cfg: FilteredBCConfig, log=None, progress: bool = False) -
     return run_training(cfg, FilteredBCLearner, "filtered BC", log=log, progress=progress)
 
 
-__all__ = ["FilteredBCConfig", "FilteredBCLearner", "PRESETS", "make_config", "train_filtered_bc"]
+__all__ = ["FilteredBCConfig", "FilteredBCLearner", "make_config", "train_filtered_bc"]

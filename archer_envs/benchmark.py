@@ -1,6 +1,6 @@
 """The evaluation harness: any agent (``act(observations) -> actions``) on a fixed list of episodes.
 
-    from agents.evaluate import evaluate
+    from archer_envs.benchmark import evaluate
     from agents.agent_registry import make_agent
 
     result = evaluate(make_agent("expert", "archer/TwentyQuestions-v0"), "archer/TwentyQuestions-v0",
@@ -30,14 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from archer_envs import descriptor
+
 FORMAT = "archer-gym/eval"
 FORMAT_VERSION = 1
 SUMMARY_FILE = "summary.json"
 EPISODES_FILE = "episodes.jsonl"
-
-# WebShop's episode list depends on the catalogue the env is built from.
-_WEBSHOP_CATALOGUE_KWARGS = ("num_products", "catalogue_seed", "data_path")
-
 
 @dataclass
 class EvalResult:
@@ -49,13 +47,6 @@ class EvalResult:
     out_dir: Path | None = None
 
 
-def _check_env_id(env_id: str) -> None:
-    from archer_envs import ENVS
-
-    if env_id not in ENVS:
-        raise ValueError(f"unknown env {env_id!r}: expected one of {', '.join(ENVS)}")
-
-
 def _check_episodes(episodes: int | None) -> None:
     if episodes is None:
         return
@@ -65,27 +56,15 @@ def _check_episodes(episodes: int | None) -> None:
         raise ValueError(f"episodes must be at least 1, got {episodes}")
 
 
-def _split_secrets(env_id: str, split: str, env_kwargs: dict[str, Any] | None) -> list:
-    from archer_envs.scripted import split_secrets
-
-    catalogue = {k: v for k, v in (env_kwargs or {}).items() if k in _WEBSHOP_CATALOGUE_KWARGS}
-    if env_id == "archer/WebShop-v0" and catalogue:
-        from archer_envs.webshop.env import shop
-
-        return shop(**catalogue)[0].goal_indices(split)
-    if env_id == "archer/JerichoDetective-v0":
-        raise ValueError(f"{env_id} has no list of secrets to evaluate on (one fixed game, no reset options)")
-    return list(split_secrets(env_id, split))
-
-
 def episode_secrets(
-    env_id: str, split: str = "test", episodes: int | None = None, seed: int = 0, env_kwargs: dict[str, Any] | None = None
+    env_id: str, split: str = "test", episodes: int | None = None, seed: int = 0,
+    env_kwargs: dict[str, Any] | None = None,
 ) -> list:
     """The secrets of an evaluation, one per episode, in play order.
 
     The rule (the leaderboard re-derives exactly this list):
 
-    1. ``base = archer_envs.scripted.split_secrets(env_id, split)``: every secret of the split in
+    1. ``base = archer_envs.descriptor(env_id).split_secrets(split, env_kwargs)``: every secret of the split in
        the data file's order (words, cities; Detective: the first 200 case seeds of the split's seed
        range; WebShop: the split's goal indices of the catalogue).
     2. ``episodes is None``: ``base``, each secret once, in that order (``seed`` is not used).
@@ -96,9 +75,8 @@ def episode_secrets(
     ``env_kwargs`` matter only for WebShop built from another catalogue (``num_products``,
     ``catalogue_seed``, ``data_path``), whose goal indices then come from that catalogue.
     """
-    _check_env_id(env_id)
     _check_episodes(episodes)
-    base = _split_secrets(env_id, split, env_kwargs)
+    base = descriptor(env_id).split_secrets(split, env_kwargs)
     if not base:
         raise ValueError(f"split {split!r} of {env_id} has no secrets")
     if episodes is None:
@@ -203,7 +181,8 @@ def read_json(path: str | os.PathLike) -> Any:
         raise ValueError(f"{path}: invalid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
 
 
-def _record(index: int, result) -> dict[str, Any]:
+def episode_record(index: int, result) -> dict[str, Any]:
+    """One line of ``episodes.jsonl`` from an :class:`~archer_envs.play.EpisodeResult`."""
     return {
         "format_version": FORMAT_VERSION,
         "index": index,
@@ -217,13 +196,19 @@ def _record(index: int, result) -> dict[str, Any]:
     }
 
 
-def summarize_records(records: list[dict[str, Any]]) -> dict[str, float | None]:
-    """The summary's numbers from episode records: mean return, its 95% CI half-width
-    ``1.96 * std(ddof=1) / sqrt(n)`` (None for one episode), success rate, mean turns."""
+def summarize(episodes: Sequence) -> dict[str, Any]:
+    """The numbers every summary shows, from episodes (:class:`~archer_envs.play.EpisodeResult` or
+    ``episodes.jsonl`` records): the episode count, mean return, its 95% CI half-width
+    ``1.96 * std(ddof=1) / sqrt(n)`` (None below two episodes), success rate and mean turns (None
+    without episodes). Evaluation, the leaderboard's checks and the scripted-policy tables all use it."""
+    records = [e if isinstance(e, dict) else episode_record(i, e) for i, e in enumerate(episodes)]
+    n = len(records)
+    if n == 0:
+        return {"episodes": 0, "mean_return": None, "return_ci95": None, "success_rate": None, "mean_turns": None}
     returns = np.array([r["return"] for r in records], dtype=float)
-    n = len(returns)
     ci = 1.96 * returns.std(ddof=1) / math.sqrt(n) if n > 1 else float("nan")
     return {
+        "episodes": n,
         "mean_return": _finite_or_none(float(returns.mean())),
         "return_ci95": _finite_or_none(float(ci)),
         "success_rate": float(np.mean([r["success"] for r in records])),
@@ -299,7 +284,7 @@ def evaluate(
             bar.close()
     seconds = time.perf_counter() - started
 
-    records = [_record(i, r) for i, r in enumerate(results)]
+    records = [episode_record(i, r) for i, r in enumerate(results)]
     name = getattr(agent, "name", None)
     summary: dict[str, Any] = {
         "format": FORMAT,
@@ -310,7 +295,7 @@ def evaluate(
         "episodes_requested": None if episodes is None else int(episodes),
         "seed": int(seed),
         "episode_list_sha256": episode_list_sha256(secrets),
-        **summarize_records(records),
+        **summarize(records),
         "agent": str(name) if name is not None else type(agent).__qualname__,
         "agent_description": None if getattr(agent, "description", None) is None else str(agent.description),
         "env_kwargs": _json_safe(env_kwargs),

@@ -7,21 +7,24 @@ values most,
 
     a* = argmax_{a_j, j = 1..k, a_j ~ π_BC(· | s)}  min(Q1, Q2)(s, a_j)
 
-The critic is ArCHer's double critic with the same TD losses on the same replay buffer
-(:class:`agents.critic.CriticLearner`), except that V's target uses the action CHAI would take, the
-best of ``k`` fresh samples at each replayed state: y_V,i = Q̄_i(s, a*). Acting costs ``k`` samples and
-``k`` critic evaluations per turn; the policy's weights never change.
+The critic is ArCHer's double critic with the same TD losses on the same replay buffer: the learner
+subclasses ArCHer's high level (:class:`agents.algorithms.archer.CriticLearner`) and keeps only what
+differs. V's target uses the action CHAI would take, the best of ``k`` fresh samples at each replayed
+state: y_V,i = Q̄_i(s, a*); there is no actor step. Acting costs ``k`` samples and ``k`` critic
+evaluations per turn; the policy's weights never change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
-from agents.critic import CriticConfig, CriticLearner, DoubleCritic, make_critic
-from agents.training import RunConfig, TrainResult, build_config, run_training
+from agents import config
+from agents.algorithms.archer import CriticLearner
+from agents.critic import CriticConfig, DoubleCritic, make_critic
+from agents.training import RunConfig, TrainResult, run_training
 
 
 @dataclass
@@ -31,27 +34,29 @@ class CHAIConfig(RunConfig, CriticConfig):
     out: str = "runs/chai"
     k: int = 5  # candidate utterances sampled per turn (acting and V's target)
 
+    # Presets (agents.config.make_config): field overrides of the defaults above, which are ``cpu``.
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "cpu": {},  # ArCHer's cpu preset for the shared and critic fields
+        "paper": {
+            "policy_model": "gpt2", "critic_model": "roberta-base", "critic_pooling": "cls", "critic_max_tokens": 512,
+            "critic_pool_size": None, "critic_settled_tol": None,
+            "critic_mlp_hidden": 768, "rollouts_per_iteration": 128, "batch_size": 256, "critic_steps": 50, "tau": 0.1,
+            "critic_lr": 2e-5, "buffer_size": 10_000, "iterations": 100, "max_minutes": None, "max_trajectories": None,
+            "prefill_buffer": False, "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3,
+        },
+    }
+    PRESET_ENV_OVERRIDES: ClassVar[dict[tuple[str, str], dict[str, Any]]] = {
+        ("paper", "archer/WebShop-v0"): {"rollouts_per_iteration": 512},
+    }
+
     def checks(self) -> dict[str, bool]:
         return {**super().checks(), **self.critic_checks(), "k": self.k >= 1}
-
-
-PRESETS: dict[str, dict[str, Any]] = {
-    "cpu": {},  # ArCHer's cpu preset for the shared and critic fields
-    "paper": {
-        "policy_model": "gpt2", "critic_model": "roberta-base", "critic_pooling": "cls", "critic_max_tokens": 512,
-        "critic_pool_size": None, "critic_settled_tol": None,
-        "critic_mlp_hidden": 768, "rollouts_per_iteration": 128, "batch_size": 256, "critic_steps": 50, "tau": 0.1,
-        "critic_lr": 2e-5, "buffer_size": 10_000, "iterations": 100, "max_minutes": None, "max_trajectories": None, "prefill_buffer": False,
-        "bc_lr": 1e-5, "bc_batch_size": 32, "bc_epochs": 3,
-    },
-}
-PRESET_ENV_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {("paper", "archer/WebShop-v0"): {"rollouts_per_iteration": 512}}
 
 
 def make_config(preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0", config_file: str | None = None,
                 **overrides: Any) -> CHAIConfig:
     """Preset → config file (JSON/TOML) → overrides; unknown fields raise ValueError naming them."""
-    return build_config(CHAIConfig, PRESETS, PRESET_ENV_OVERRIDES, preset, env_id, config_file, **overrides)
+    return config.make_config(CHAIConfig, preset, env_id, config_file, **overrides)
 
 
 class BestOfK:
@@ -71,7 +76,8 @@ class BestOfK:
 
 
 class CHAILearner(CriticLearner):
-    """The frozen policy and the double critic; :meth:`best_of_k` is both the agent and V's target action."""
+    """ArCHer's critic learner (buffer, TD targets, target networks, critic steps) with a frozen policy and
+    no actor step; :meth:`best_of_k` is both the agent and V's target action."""
 
     metric_columns = CriticLearner.CRITIC_COLUMNS + ("candidate_spread",)
     trains_policy = False  # the agent improves through its critic's choice among k samples
@@ -140,4 +146,4 @@ def train_chai(cfg: CHAIConfig, log=None, progress: bool = False) -> TrainResult
     return run_training(cfg, new_learner, "CHAI", log=log, progress=progress)
 
 
-__all__ = ["BestOfK", "CHAIConfig", "CHAILearner", "PRESETS", "make_config", "train_chai"]
+__all__ = ["BestOfK", "CHAIConfig", "CHAILearner", "make_config", "train_chai"]

@@ -5,6 +5,7 @@
     python3 bootstrap.py test         # set up, then lint (ruff) and run the test suite (extra args go to pytest)
     python3 bootstrap.py test-latest  # the suite on the newest releases the ranges allow (./.venv-latest)
     python3 bootstrap.py lock         # regenerate constraints.txt from the newest releases (deliberately)
+    python3 bootstrap.py check-install  # a plain `pip install` into a fresh venv works with the defaults (CI)
 
 Set-up is idempotent and needs only Python >= 3.10 and this repository:
 
@@ -203,7 +204,43 @@ def ensure_chromium() -> None:
         run(install, **quiet)
 
 
-COMMANDS = {"main", "test", "test-latest", "lock", "setup"}
+# Run by check-install from outside the repository, in a fresh venv holding a plain `pip install` of it:
+# the env's default question matcher is the embedding one, and it reads a question the lexical one cannot.
+INSTALL_PROBE = """
+import gymnasium as gym
+import archer_envs
+from archer_envs.play import knowledge_matcher
+assert "site-packages" in archer_envs.__file__, archer_envs.__file__
+matcher = knowledge_matcher("archer/TwentyQuestions-v0")
+assert matcher == "embedding", f"the default install answers with the {matcher} matcher"
+env = gym.make("archer/TwentyQuestions-v0")
+env.reset(seed=0, options={"word": "piano"})
+answer = env.step("Would it fit in a shoebox?")[4]["answer"]
+assert answer in ("Yes.", "No."), f"'Would it fit in a shoebox?' was answered {answer!r}"
+print(f"plain install: archer_envs from {archer_envs.__file__}; matcher {matcher}; shoebox question: {answer}")
+"""
+
+
+def check_install() -> int:
+    """``pip install`` of this repository (not editable, no extras; locked versions) into a fresh
+    venv, then :data:`INSTALL_PROBE` run from outside the repository."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="archer-install-") as tmp:
+        venv_dir = Path(tmp) / "venv"
+        print(f"+ creating {venv_dir}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(venv_dir)
+        py = venv_python(venv_dir)
+        install_torch(py)
+        pip = [py, "-m", "pip", "install", "-q"]
+        if lock_python() == python_tag():
+            pip += ["-c", CONSTRAINTS]
+        run(pip + [ROOT])
+        run([py, "-c", INSTALL_PROBE], cwd=tmp)
+    return 0
+
+
+COMMANDS = {"main", "test", "test-latest", "lock", "setup", "check-install"}
 
 
 def main(argv: list[str]) -> int:
@@ -211,6 +248,8 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     command = argv[0]
+    if command == "check-install":
+        return check_install()
     if command == "lock":
         if LOCK_VENV.exists():
             shutil.rmtree(LOCK_VENV)

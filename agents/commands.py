@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from agents.progress import ProgressLog
 from archer_envs import ENVS
 from archer_envs.commands import (check_env_id, oracle_kwargs, oracle_kwargs_option, oracle_option, parse_options,
                                   usage_errors)
@@ -212,7 +213,7 @@ def _train_command(name: str) -> None:
         except (ValueError, TypeError, FileNotFoundError) as err:
             raise click.UsageError(str(err)) from err
         try:
-            result = algo.train(cfg, log=_echo_row)
+            result = algo.train(cfg, log=ProgressLog.for_run(click.echo, algo.label, cfg))
         except (ValueError, FileNotFoundError) as err:
             raise click.UsageError(str(err)) from err
         e, t = result.final_eval, result.timings
@@ -244,22 +245,6 @@ _TRAIN_SHORT_HELP = {
     "filtered_bc": "Online filtered BC (top 10% of trajectories so far).",
     "chai": "CHAI: frozen BC policy, critic picks the best of k samples.",
 }
-
-
-def _echo_row(step, **row) -> None:
-    """One console line per training iteration (and per evaluation)."""
-    if "rollout_s" in row:
-        parts = [f"iter {step:4d}", f"traj {row['trajectories']:6d}", f"train return {row['train_return']:7.2f}"]
-        for key, label in (("critic_loss", "critic loss"), ("policy_loss", "policy loss"), ("value_loss", "value loss"),
-                           ("bc_loss", "bc loss"), ("advantage_mean", "adv")):
-            if row.get(key) is not None:
-                parts.append(f"{label} {row[key]:.4f}")
-        if row.get("eval_return") is not None:
-            parts.append(f"TEST return {row['eval_return']:.2f}")
-        parts.append(f"{row['rollout_s']:.1f}/{row.get('critic_s', 0.0):.1f}/{row.get('actor_s', 0.0):.1f} s")
-        click.echo("  ".join(parts))
-    elif "eval_return" in row:
-        click.echo(f"iter {step:4d}  test return {row['eval_return']:.2f}  success {row['eval_success']:.3f}")
 
 
 for _name in ("archer", "ppo", "filtered_bc", "chai"):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from agents.algorithms.archer import ArcherConfig, make_config, train_archer
+from agents.progress import ProgressLog
 from agents.training import Sampler, evaluate_agent
 
 RESULTS_JSON, RESULTS_MD, CURVE_PNG = "results.json", "results.md", "learning_curve.png"
@@ -65,12 +66,7 @@ def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/mai
     cfg: ArcherConfig = make_config(preset, env_id, config_file=config_file, out=out, max_minutes=minutes, **overrides)
     out_dir = Path(cfg.out)
 
-    def progress(step: int, **row: Any) -> None:
-        if row.get("critic_loss") is not None:
-            line = f"ArCHer iter {step}: {row['trajectories']} trajectories, train return {row['train_return']:.2f}"
-            if row.get("eval_return") is not None:
-                line += f", test return {row['eval_return']:.2f}"
-            echo(line)
+    progress = ProgressLog.for_run(echo, "ArCHer", cfg)
 
     budget = [f"{cfg.max_trajectories} trajectories" if cfg.max_trajectories else "",
               f"{minutes} min" if minutes else "", f"{cfg.iterations} iterations"]
@@ -80,6 +76,7 @@ def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/mai
     result = train_archer(cfg, log=progress, progress=bars)
 
     def score(agent, tag: str) -> dict[str, Any]:
+        progress.stage(f"table: evaluating {tag}")
         return _scores(evaluate_agent(agent, cfg, out_dir=out_dir / "eval-all" / tag, progress=bars).summary)
 
     bc_policy = load_policy(result.bc_checkpoint, device=cfg.device)

@@ -31,6 +31,7 @@ from typing import Any, Callable, ClassVar, Protocol
 import numpy as np
 import torch
 
+from agents.progress import stage
 from archer_envs import ENVS
 from archer_envs.descriptor import DEFAULT_GAMMA
 
@@ -287,7 +288,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     out.mkdir(parents=True, exist_ok=True)
     seed_everything(cfg.seed)
     ckpt = out / CHECKPOINT_DIR
-    bc_dir = bc_start(cfg)
+    bc_dir = bc_start(cfg, log=log)
     if is_checkpoint(ckpt):
         policy, saved, state = load_checkpoint(ckpt, device=cfg.device)
         check_resumable(ckpt, saved, asdict(cfg), ignore=RESUMABLE_CHANGES)
@@ -392,6 +393,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
         finished_before = (iteration == resumed_at and (last_eval or {}).get("iteration") == iteration
                            and (out / EVAL_DIR / "summary.json").is_file())
         if not finished_before:  # a re-run of a finished run changes nothing: its final evaluation stands
+            stage(log, f"final evaluation: {cfg.eval_episodes or 'every'} episodes of the {cfg.eval_split} split")
             row = {"trajectories": trajectories, "actor_updates": actor_updates, "final": True}
             last_eval = {**run_eval(row, out_dir=out / EVAL_DIR), "iteration": iteration}
             row["elapsed_s"] = elapsed_before + time.perf_counter() - start

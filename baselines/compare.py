@@ -98,10 +98,14 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
     if spec.threads:
         torch.set_num_threads(spec.threads)
+    from agents.progress import ProgressLog
+
     cfg = make_run_config(spec)
     if not run_finished(spec):
         cfg.iterations = max(cfg.iterations, math.ceil(spec.budget / cfg.rollouts_per_iteration) + 1)
-        train(spec.algo, cfg)
+        # a worker process prints its own progress lines (flushed, so that parallel runs interleave by line)
+        echo = lambda line: print(line, flush=True)  # noqa: E731
+        train(spec.algo, cfg, log=ProgressLog.for_run(echo, f"{spec.algo} seed {spec.seed}", cfg))
     return read_run(spec)
 
 

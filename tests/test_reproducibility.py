@@ -64,8 +64,19 @@ def episodes(folder: Path) -> list[dict]:
 def test_the_table_the_curve_and_a_re_run_score_the_same_checkpoint_identically(tmp_path):
     torch.set_num_threads(2)
     out = tmp_path / "main"
-    first = run_pipeline(TQ, out=str(out), minutes=None, echo=lambda _: None, iterations=2, **TINY)
+    lines: list[str] = []
+    first = run_pipeline(TQ, out=str(out), minutes=None, echo=lines.append, iterations=2, **TINY)
     rows = metric_rows(out)
+    # The progress a log file shows (no terminal here): every stage, BC's epochs, each iteration with its
+    # numbers labelled, one "HH:MM:SS NAME | ..." format.
+    log = "\n".join(lines)
+    for expected in ("ArCHer | stage: behaviour data: 16 noisy + 8 expert episodes", "ArCHer | BC epoch 1/1: loss ",
+                     "ArCHer | iteration 1: 4/8 trajectories | train return ", "| critic loss ",
+                     "| rollout ", " s, critic ", " s, actor ", "ArCHer | iteration 2: 8/8 trajectories",
+                     "ArCHer | stage: final evaluation: 6 episodes of the all split",
+                     "ArCHer | stage: table: evaluating bc-sampled"):
+        assert expected in log, f"{expected!r} not in the log:\n{log}"
+    assert all(re.match(r"\d\d:\d\d:\d\d ArCHer \| ", line) for line in lines if " | " in line[:30])
     bc, archer = first["rows"][1], first["rows"][2]
     assert first["actor_updates"] == 1 and archer["agent"].startswith("ArCHer")
     assert first["protocol"] == "paper" and json.loads((out / "eval" / "summary.json").read_text())["split"] == "all"

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from agents.checkpoint import check_resumable, file_sha256, is_checkpoint, load_checkpoint, save_checkpoint
+from agents.progress import stage
 from agents.training import BC_DIR, RunConfig
 
 # Fields a resumed BC run may change: where it lives and runs, and how many epochs it trains in all.
@@ -153,7 +154,8 @@ def train_bc(cfg: BCConfig, progress: bool = False, log=None) -> BCResult:
 def bc_start(cfg: RunConfig, log=None) -> Path:
     """The BC checkpoint every algorithm starts from: ``cfg.init``, else ``out/bc``, made when missing
     from ``behaviour_episodes`` episodes of the ``behaviour_policy`` plus ``expert_episodes`` of the
-    scripted expert, all on the protocol's training split (``cfg.behaviour_path``)."""
+    scripted expert, all on the protocol's training split (``cfg.behaviour_path``). ``log`` gets BC's
+    epoch rows, and its stage messages when it takes them (:class:`agents.progress.ProgressLog`)."""
     if cfg.init is not None:
         if not Path(cfg.init).is_dir():
             raise FileNotFoundError(f"init {cfg.init!r}: no such checkpoint directory")
@@ -165,7 +167,10 @@ def bc_start(cfg: RunConfig, log=None) -> Path:
         n_head=cfg.policy_heads, max_new_tokens=cfg.max_new_tokens, device=cfg.device,
     )
     if not cfg.behaviour_path.is_file():
+        stage(log, f"behaviour data: {cfg.behaviour_episodes} {cfg.behaviour_policy} + {cfg.expert_episodes} expert "
+                   f"episodes on the {cfg.train_split} split -> {cfg.behaviour_path}")
         make_behaviour_data(cfg, cfg.behaviour_path)
+    stage(log, f"behaviour cloning: {cfg.bc_epochs} epochs -> {bc_dir} (a finished one is reused)")
     train_bc(bc_cfg, progress=sys.stderr.isatty(), log=log)  # returns at once when finished; refuses another run's
     return bc_dir
 

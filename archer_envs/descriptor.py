@@ -56,7 +56,7 @@ class EnvDescriptor:
 
     id: str  # "archer/TwentyQuestions-v0"
     entry_point: str  # "module:Class" of the single env
-    description: str  # one line, for `archer envs` and the README
+    description: str  # one line, for `archer envs` and docs/environments.md
     vector_entry_point: str | None = None  # "module:Class" of the batched env (one oracle call per step)
     kwargs: Mapping[str, Any] = field(default_factory=dict)  # fixed constructor kwargs of this id
     secrets: SecretsFn | None = None  # the split's secret list; None: no list (see split_secrets)

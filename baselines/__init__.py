@@ -1,1 +1,1 @@
-"""archer-gym baselines (see the README; filled in by later issues)."""
+"""archer-gym baselines (see docs/agents.md, "Baselines"; filled in by later issues)."""

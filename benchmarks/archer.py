@@ -1,4 +1,4 @@
-"""ArCHer on a CPU: the main pipeline with a wall-time budget, then the figures the README reports.
+"""ArCHer on a CPU: the main pipeline with a wall-time budget, then the figures docs/figures.md reports.
 
     python benchmarks/archer.py                      # Twenty Questions, cpu preset, 30 min of RL
     python benchmarks/archer.py --minutes 10 --out runs/bench-archer --set critic_steps=20

@@ -14,7 +14,7 @@ It prints figures and never asserts on time. Sections:
 3. Mean return (± 95% CI), success rate and mean turns of the random, noisy and expert policies,
    and the expert against the information-theoretic floor log2(158) and the exact optimum.
 
-A Markdown table with every figure comes last, ready for the README.
+A Markdown table with every figure comes last, ready for docs/figures.md.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""archer-gym leaderboard (see the README; filled in by later issues)."""
+"""archer-gym leaderboard (see docs/leaderboard.md; filled in by later issues)."""

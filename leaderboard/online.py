@@ -5,7 +5,7 @@ played without knowing the secret (the test split ships with the package). Onlin
 know it: the server draws each run's episode list with the operating system's random source, keeps
 it in its database, and tells a secret only in the answer to the turn that ends its episode.
 
-The protocol (JSON over HTTP, every route needs the run owner's token; see the README):
+The protocol (JSON over HTTP, every route needs the run owner's token; see docs/leaderboard.md):
 
 ``POST /api/runs`` ``{"env_id", "metadata"}``
     opens a run of :func:`run_size` episodes whose secrets are drawn from :func:`online_pool` (the

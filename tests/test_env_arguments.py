@@ -260,7 +260,7 @@ def test_every_vectorization_mode_plays_like_single_envs_or_refuses_clearly(env_
 
 
 def test_the_action_space_holds_every_string_the_envs_accept(envs):
-    # The README: any string is a valid action (empty, 10,000 characters, binary junk, another language).
+    # docs/environments.md: any string is a valid action (empty, 10,000 characters, binary junk, another language).
     long, junk = "Is it alive? " * 770, "\x00\x07 é 城市 \udcff"
     for env_id, env in envs.items():
         space = env.action_space

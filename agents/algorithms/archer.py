@@ -115,7 +115,7 @@ class ArcherConfig(RunConfig, CriticConfig):
     # Presets (agents.config.make_config): field overrides of the defaults above, which are ``cpu``.
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         # Scaled for a 2-core CPU: a ~0.8M-parameter GPT-2 policy and RoBERTa critic from config, so that
-        # one iteration takes seconds and a run fits in tens of minutes (README, "ArCHer on a CPU").
+        # one iteration takes seconds and a run fits in tens of minutes (docs/figures.md, "ArCHer on a CPU").
         "cpu": {},
         # The paper's table (Appendix; facts from arXiv 2402.19446): GPT-2 policy and RoBERTa-base critic,
         # 128 rollouts per iteration (512 for WebShop), batch 256, 50 critic and 3 actor steps, τ = 0.1,

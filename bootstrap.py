@@ -215,9 +215,10 @@ matcher = knowledge_matcher("archer/TwentyQuestions-v0")
 assert matcher == "embedding", f"the default install answers with the {matcher} matcher"
 env = gym.make("archer/TwentyQuestions-v0")
 env.reset(seed=0, options={"word": "piano"})
-answer = env.step("Would it fit in a shoebox?")[4]["answer"]
-assert answer in ("Yes.", "No."), f"'Would it fit in a shoebox?' was answered {answer!r}"
-print(f"plain install: archer_envs from {archer_envs.__file__}; matcher {matcher}; shoebox question: {answer}")
+answer = env.step("Does it run on electricity?")[4]["answer"]  # the lexical matcher: "Invalid Question."
+assert answer in ("Yes.", "No."), f"'Does it run on electricity?' was answered {answer!r}"
+print(f"plain install: archer_envs from {archer_envs.__file__}; matcher {matcher}; "
+      f"'Does it run on electricity?' (piano): {answer}")
 """
 
 

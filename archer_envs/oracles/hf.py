@@ -123,6 +123,7 @@ def train_tokenizer(texts, vocab_size: int = 2000):
         vocab_size=vocab_size,
         special_tokens=["<pad>", "</s>", "<unk>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,  # its bars print only blank lines into a log file
     )
     tok.train_from_iterator(list(texts), trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")

@@ -262,7 +262,7 @@ def test_compare_rejects_bad_requests(tmp_path):
     assert result.exit_code == 2 and "unknown algorithm 'sarsa'" in result.output
     result = runner.invoke(cli, ["compare", "--algos", "ppo", "--set", "nonsense=1", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "nonsense" in result.output
-    # 2 iterations of 32 end within the config's 2 warm-up iterations: refused before any run or BC start
+    # 2 iterations of 32 end within the cpu preset's 5 warm-up iterations: refused before any run or BC start
     result = runner.invoke(cli, ["compare", "--algos", "ppo,archer", "--budget", "64", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "max_trajectories=64" in result.output and "warmup_iterations" in result.output
     assert not (tmp_path / "x").exists()
@@ -349,4 +349,4 @@ def test_every_shipped_config_names_a_registered_env_and_valid_fields():
             intervals.add(cfg.eval_every)
         # every algorithm of an env is evaluated at the same trajectory counts (2 iterations of 32
         # trajectories on the four envs; every 8 on the Subset, whose runs are longer)
-        assert intervals == ({8} if folder.name == "TwentyQuestionsSubset-v0" else {2})
+        assert intervals == {{"TwentyQuestionsSubset-v0": 8, "TwentyQuestions-v0": 4}.get(folder.name, 2)}

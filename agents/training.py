@@ -35,9 +35,6 @@ from agents.progress import stage
 from archer_envs import ENVS
 from archer_envs.descriptor import DEFAULT_GAMMA
 
-# Discount per env (ArCHer's hyperparameter table), as each env's descriptor declares it; kept for importers.
-ENV_GAMMA = {env_id: d.gamma for env_id, d in ENVS.items()}
-
 CHECKPOINT_DIR, LOG_DIR, BC_DIR, BEHAVIOUR_FILE, EVAL_DIR = "checkpoint", "logs", "bc", "behaviour.jsonl", "eval"
 # Fields a resumed run may change: its budgets, how often it evaluates and saves, where it lives and runs.
 RESUMABLE_CHANGES = ("out", "device", "iterations", "max_minutes", "max_trajectories", "eval_every", "checkpoint_every",
@@ -446,6 +443,6 @@ def mean_stats(rows: list[dict[str, float]]) -> dict[str, float]:
 
 
 __all__ = [
-    "DEFAULT_GAMMA", "ENV_GAMMA", "Learner", "RunConfig", "SampledPolicyAgents", "Sampler", "TrainResult",
+    "DEFAULT_GAMMA", "Learner", "RunConfig", "SampledPolicyAgents", "Sampler", "TrainResult",
     "evaluate_agent", "evaluate_policy", "mean_stats", "run_training",
 ]

@@ -50,6 +50,16 @@ SecretsFn = Callable[[str, "Mapping[str, Any] | None"], Sequence]
 ScriptedFn = Callable[[str, "int | None"], Any]
 
 
+def scripted_from(module: str, **policy_kwargs) -> ScriptedFn:
+    """A ``scripted`` callable that builds ``module.POLICIES[name](seed=seed, **policy_kwargs)``, importing
+    the module only when a player is asked for (the descriptor stays cheap to import)."""
+
+    def build(name: str, seed: int | None):
+        return importlib.import_module(module).POLICIES[name](seed=seed, **policy_kwargs)
+
+    return build
+
+
 @dataclass(frozen=True)
 class EnvDescriptor:
     """Everything the harness, the agents and the leaderboard need to know about one env id."""
@@ -100,4 +110,4 @@ class EnvDescriptor:
                          kwargs=dict(self.kwargs))
 
 
-__all__ = ["DEFAULT_GAMMA", "GENERIC_PROMPT", "SCRIPTED", "AgentPrompt", "EnvDescriptor"]
+__all__ = ["DEFAULT_GAMMA", "GENERIC_PROMPT", "SCRIPTED", "AgentPrompt", "EnvDescriptor", "scripted_from"]

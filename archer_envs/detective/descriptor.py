@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archer_envs.descriptor import AgentPrompt, EnvDescriptor
+from archer_envs.descriptor import AgentPrompt, EnvDescriptor, scripted_from
 
 # A case per seed: a split's fixed evaluation list is the first cases of its seed range.
 CASES_PER_SPLIT = 200
@@ -17,19 +17,13 @@ def _secrets(split: str, env_kwargs=None) -> list:
     return list(range(low, low + CASES_PER_SPLIT))
 
 
-def _scripted(name: str, seed: int | None):
-    from archer_envs.detective.policies import POLICIES
-
-    return POLICIES[name](seed=seed)
-
-
 DETECTIVE = EnvDescriptor(
     id="archer/Detective-v0",
     entry_point="archer_envs.detective.env:DetectiveEnv",
     description="A murder mystery generated from the seed: search rooms, question suspects, accuse; +0.1 per "
     "essential clue, +1/-1 for the accusation, 50 steps.",
     secrets=_secrets,
-    scripted=_scripted,
+    scripted=scripted_from("archer_envs.detective.policies"),
     prompt=AgentPrompt(
         "You are the detective in a murder mystery text game. Find the essential clues and accuse the "
         "culprit. Commands: 'go to <room>', 'look', 'examine <thing>', 'ask <suspect> <question>' "

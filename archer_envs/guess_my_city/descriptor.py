@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from archer_envs.descriptor import AgentPrompt, EnvDescriptor
+from archer_envs.descriptor import AgentPrompt, EnvDescriptor, scripted_from
 
 
 def _secrets(split: str, env_kwargs=None) -> list:
     from archer_envs.guess_my_city.env import GuessMyCityGame
 
     return list(GuessMyCityGame().secrets(split))
-
-
-def _scripted(name: str, seed: int | None):
-    from archer_envs.guess_my_city.policies import POLICIES
-
-    return POLICIES[name](seed=seed)
 
 
 GUESS_MY_CITY = EnvDescriptor(
@@ -24,7 +18,7 @@ GUESS_MY_CITY = EnvDescriptor(
     description="Guess My City over LMRL-Gym's 100 cities; free-text answers that never name the city or "
     "country; reward -1 per question, 0 on the correct guess, 20 turns.",
     secrets=_secrets,
-    scripted=_scripted,
+    scripted=scripted_from("archer_envs.guess_my_city.policies"),
     prompt=AgentPrompt(
         "You are playing Guess My City. I live in a secret city; find it by asking questions, one per "
         "turn (yes/no questions or open ones about its weather, language, landmarks, food, ...). The "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archer_envs.descriptor import AgentPrompt, EnvDescriptor
+from archer_envs.descriptor import AgentPrompt, EnvDescriptor, scripted_from
 
 PROMPT = AgentPrompt(
     "You are playing Twenty Questions. I am thinking of an object; find it by asking yes/no "
@@ -22,16 +22,13 @@ def _secrets(subset: bool):
     return secrets
 
 
-def _scripted(subset: bool):
-    def scripted(name: str, seed: int | None):
-        from archer_envs.twenty_questions.policies import POLICIES
-        from archer_envs.twenty_questions.words import PAPER_SUBSET
+def _subset_scripted(name: str, seed: int | None):
+    from archer_envs.twenty_questions.policies import POLICIES
+    from archer_envs.twenty_questions.words import PAPER_SUBSET
 
-        if subset and name == "expert":  # the expert plays the game's own secret set: the 10 words
-            return POLICIES[name](seed=seed, secrets=PAPER_SUBSET)
-        return POLICIES[name](seed=seed)
-
-    return scripted
+    if name == "expert":  # the expert plays the game's own secret set: the 10 words
+        return POLICIES[name](seed=seed, secrets=PAPER_SUBSET)
+    return POLICIES[name](seed=seed)
 
 
 TWENTY_QUESTIONS = EnvDescriptor(
@@ -41,7 +38,7 @@ TWENTY_QUESTIONS = EnvDescriptor(
     description="Twenty Questions over LMRL-Gym's 158 objects; reward -1 per question, 0 on the correct guess, "
     "20 turns.",
     secrets=_secrets(subset=False),
-    scripted=_scripted(subset=False),
+    scripted=scripted_from("archer_envs.twenty_questions.policies"),
     prompt=PROMPT,
     paper_split_all=True,  # ArCHer's code trains and evaluates on every word
     two_role="archer_envs.multiagent.twenty_questions_v0",
@@ -55,7 +52,7 @@ TWENTY_QUESTIONS_SUBSET = EnvDescriptor(
     description="Twenty Questions on ArCHer's 10-word subset (football, dog, banana, truck, pants, computer, "
     "piano, chair, pen, scissors); every split is those 10 words.",
     secrets=_secrets(subset=True),
-    scripted=_scripted(subset=True),
+    scripted=_subset_scripted,
     prompt=PROMPT,
     paper_split_all=True,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archer_envs.descriptor import AgentPrompt, EnvDescriptor
+from archer_envs.descriptor import AgentPrompt, EnvDescriptor, scripted_from
 
 # The env kwargs that choose the catalogue, hence the goals (archer_envs.webshop.env.shop).
 CATALOGUE_KWARGS = ("num_products", "catalogue_seed", "data_path")
@@ -15,19 +15,13 @@ def _secrets(split: str, env_kwargs=None) -> list:
     return list(shop(**catalogue)[0].goal_indices(split))
 
 
-def _scripted(name: str, seed: int | None):
-    from archer_envs.webshop.policies import POLICIES
-
-    return POLICIES[name](seed=seed)
-
-
 WEBSHOP = EnvDescriptor(
     id="archer/WebShop-v0",
     entry_point="archer_envs.webshop.env:WebShopEnv",
     description="An offline shop of 1,000 generated products (up to 100,000+): search[...] and click[...] to buy "
     "what the instruction asks; WebShop's reward on Buy Now, 15 steps.",
     secrets=_secrets,
-    scripted=_scripted,
+    scripted=scripted_from("archer_envs.webshop.policies"),
     prompt=AgentPrompt(
         "You are shopping on WebShop for the product the instruction describes. Actions: "
         "search[<query>] on the search page, click[<button>] to click one of the page's buttons "

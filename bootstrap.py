@@ -217,8 +217,13 @@ env = gym.make("archer/TwentyQuestions-v0")
 env.reset(seed=0, options={"word": "piano"})
 answer = env.step("Does it run on electricity?")[4]["answer"]  # the lexical matcher: "Invalid Question."
 assert answer in ("Yes.", "No."), f"'Does it run on electricity?' was answered {answer!r}"
+# The repository's agents/, baselines/ and leaderboard/ install under archer_gym only.
+import importlib.util
+import archer_gym.agents, archer_gym.baselines.compare, archer_gym.leaderboard.submission
+clashing = [name for name in ("agents", "baselines", "leaderboard") if importlib.util.find_spec(name)]
+assert not clashing, f"installed as top-level names: {clashing}"
 print(f"plain install: archer_envs from {archer_envs.__file__}; matcher {matcher}; "
-      f"'Does it run on electricity?' (piano): {answer}")
+      f"'Does it run on electricity?' (piano): {answer}; archer_gym.agents from {archer_gym.agents.__file__}")
 """
 
 
@@ -236,7 +241,12 @@ def check_install() -> int:
         pip = [py, "-m", "pip", "install", "-q"]
         if lock_python() == python_tag():
             pip += ["-c", CONSTRAINTS]
-        run(pip + [ROOT])
+        # Built from a copy: setuptools' build/ folder would otherwise sit in the checkout, and a stale one
+        # can put modules deleted since into the wheel.
+        source = Path(tmp) / "source"
+        shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "runs", "build", "__pycache__", "*.egg-info", ".*_cache", ".hypothesis"))
+        run(pip + [source])
         run([py, "-c", INSTALL_PROBE], cwd=tmp)
     return 0
 

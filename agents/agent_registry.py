@@ -34,14 +34,14 @@ def make_agent(spec: str, env_id: str, seed: int = 0):
         agent = scripted_policy(env_id, spec, seed=seed)
         description = f"scripted {spec} player of {env_id} (seed {seed})"
     elif spec.startswith("chat:"):
-        from agents.chat_agent import ChatAgent
+        from archer_gym.agents.chat_agent import ChatAgent
 
         model, _, base_url = spec[len("chat:") :].partition("@")
         if not model:
             raise ValueError(f"agent spec {spec!r} names no model: expected 'chat:<model>[@<base_url>]'")
         return ChatAgent(model, base_url=base_url or None, env_id=env_id)
     elif os.path.isdir(spec):
-        from agents.checkpoint import load_policy
+        from archer_gym.agents.checkpoint import load_policy
 
         agent = load_policy(spec)  # a training checkpoint or a bare policy / model directory
         agent.temperature = 0.0  # greedy for evaluation, as the paper evaluates

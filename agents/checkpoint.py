@@ -7,13 +7,18 @@ a half-written checkpoint.
     <dir>/training_state.pt  optimizer state, step/epoch counters, RNG states (torch.save)
 
 Anything else in ``<dir>`` (``archer train bc`` keeps its ``logs/`` there) is carried into each new save.
+The training state holds tensors, numbers, strings and containers only: no class of ours, so a
+checkpoint does not depend on where our modules live. Checkpoints written before the packages moved
+under ``archer_gym`` pickled ``agents.buffer.Transition``; they load through :class:`_RenamingUnpickler`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
+import types
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +57,7 @@ def is_checkpoint(path: str | os.PathLike) -> bool:
 
 def load_checkpoint(path: str | os.PathLike, device: str | None = None):
     """(policy, config, state). Errors name the directory and the file that is missing or corrupt."""
-    from agents.lm_policy import LMPolicy
+    from archer_gym.agents.lm_policy import LMPolicy
 
     path = Path(path)
     if not path.is_dir():
@@ -69,13 +74,26 @@ def load_checkpoint(path: str | os.PathLike, device: str | None = None):
     return policy, config, state
 
 
+class _RenamingUnpickler(pickle.Unpickler):
+    """Finds the classes of old checkpoints under the installed names (``agents.x`` -> ``archer_gym.agents.x``)."""
+
+    def find_class(self, module: str, name: str):
+        if module.split(".")[0] in ("agents", "baselines", "leaderboard"):
+            module = f"archer_gym.{module}"
+        return super().find_class(module, name)
+
+
+_RENAMING_PICKLE = types.SimpleNamespace(__name__="pickle", Unpickler=_RenamingUnpickler, load=pickle.load,
+                                         loads=pickle.loads)
+
+
 def load_training_state(path: str | os.PathLike) -> dict[str, Any]:
     """Only ``training_state.pt`` (counters, optimizer and RNG states): no model is loaded."""
     path = Path(path)
     if not (path / STATE_FILE).is_file():
         raise FileNotFoundError(f"checkpoint {path} is incomplete: {STATE_FILE} is missing")
     try:
-        return torch.load(path / STATE_FILE, map_location="cpu", weights_only=False)
+        return torch.load(path / STATE_FILE, map_location="cpu", weights_only=False, pickle_module=_RENAMING_PICKLE)
     except Exception as err:  # torch raises several types for a damaged file
         raise ValueError(f"checkpoint {path}: {STATE_FILE} is corrupt ({err})") from err
 
@@ -111,7 +129,7 @@ def file_sha256(path: str | os.PathLike) -> str:
 def load_policy(path: str | os.PathLike, device: str | None = None):
     """The LMPolicy in a training checkpoint (``policy/`` + config + state) or a bare policy / model
     directory (``LMPolicy.from_pretrained``)."""
-    from agents.lm_policy import LMPolicy
+    from archer_gym.agents.lm_policy import LMPolicy
 
     return (load_checkpoint(path, device=device)[0] if is_checkpoint(path)
             else LMPolicy.from_pretrained(str(path), device=device))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from agents.progress import ProgressLog
+from archer_gym.agents.progress import ProgressLog
 from archer_envs import ENVS
 from archer_envs.commands import (check_env_id, oracle_kwargs, oracle_kwargs_option, oracle_option, parse_options,
                                   usage_errors)
@@ -34,7 +34,7 @@ from archer_envs.commands import (check_env_id, oracle_kwargs, oracle_kwargs_opt
 def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size, oracle, oracle_options) -> None:
     """Evaluate an agent on the fixed episode list of a split (docs/results_format.md)."""
     check_env_id(env_id)
-    from agents.agent_registry import make_agent
+    from archer_gym.agents.agent_registry import make_agent
     from archer_envs.benchmark import evaluate
 
     try:
@@ -78,7 +78,7 @@ def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size,
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write one JSON line per game here.")
 def match_command(env_id, asker_spec, answerer, answerer_options, split, games, seed, out) -> None:
     """Play the two-role version of a game: an asker agent against an answerer (archer_envs.multiagent)."""
-    from agents.agent_registry import make_agent
+    from archer_gym.agents.agent_registry import make_agent
     from archer_envs.benchmark import episode_secrets, write_atomic
     from archer_envs.multiagent import oracle_answerer, play_matches
 
@@ -119,7 +119,7 @@ def data() -> None:
 def data_generate(env_id, policy, episodes, out_path, split, seed, batch_size, oracle, oracle_options) -> None:
     """Play a scripted policy and write its episodes as a dataset."""
     check_env_id(env_id)
-    from agents.data import generate_dataset
+    from archer_gym.agents.data import generate_dataset
 
     with usage_errors(OSError, ImportError):
         trajectories = generate_dataset(env_id, policy=policy, episodes=episodes, out=out_path, split=split,
@@ -157,8 +157,8 @@ def train() -> None:
 def train_bc_command(dataset, out, top_fraction, epochs, batch_size, lr, seed, init, n_layer, n_embd) -> None:
     """Behaviour cloning (supervised fine-tuning) on a dataset's utterances: the starting checkpoint
     of every online algorithm."""
-    from agents.algorithms.bc import BCConfig, train_bc
-    from agents.logger import MetricLogger
+    from archer_gym.agents.algorithms.bc import BCConfig, train_bc
+    from archer_gym.agents.logger import MetricLogger
 
     cfg = BCConfig(dataset, out, top_fraction=top_fraction, epochs=epochs, batch_size=batch_size, lr=lr,
                    seed=seed, init=init, n_layer=n_layer, n_embd=n_embd)
@@ -199,7 +199,7 @@ def _train_command(name: str) -> None:
         env_id, preset, config_file, out, init, max_minutes, iterations, max_trajectories, seed, settings
     ) -> None:
         check_env_id(env_id)
-        from agents.algorithms import get_algorithm
+        from archer_gym.agents.algorithms import get_algorithm
 
         algo = get_algorithm(name)
         overrides = parse_options(settings, "--set")
@@ -269,7 +269,7 @@ def pipeline_command(env_id, out, trajectories, minutes, preset, config_file, pr
     """The main job: behaviour data -> BC -> ArCHer -> test-split table (behaviour policy, BC, ArCHer,
     expert) and learning-curve plot, all offline."""
     check_env_id(env_id)
-    from agents.pipeline import run_pipeline
+    from archer_gym.agents.pipeline import run_pipeline
 
     try:
         run_pipeline(env_id, out=out, preset=preset, minutes=minutes, config_file=config_file, echo=click.echo,

@@ -24,7 +24,7 @@ Texts longer than the encoder's budget keep their *end* (the newest turns of a d
 policy's left truncation.
 
 The networks only: how the critic learns (replay buffer, TD targets, target networks, the ``a'`` of
-V's target) is Algorithm 1's high level, in :class:`agents.algorithms.archer.CriticLearner`.
+V's target) is Algorithm 1's high level, in :class:`archer_gym.agents.algorithms.archer.CriticLearner`.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ class TextEncoder(nn.Module):
         from transformers import AutoModel, AutoTokenizer
 
         try:
-            from agents.lm_policy import quiet_weight_bars
+            from archer_gym.agents.lm_policy import quiet_weight_bars
 
             tokenizer = AutoTokenizer.from_pretrained(name_or_path)
             with quiet_weight_bars():
@@ -354,7 +354,7 @@ def polyak_update(target: nn.Module, online: nn.Module, tau: float) -> None:
 class CriticConfig:
     """The critic's fields, mixed into the configs of the algorithms that learn one (ArCHer, CHAI): the
     networks' (read by :func:`make_critic`) and those of their TD learning (read by
-    :class:`agents.algorithms.archer.CriticLearner`)."""
+    :class:`archer_gym.agents.algorithms.archer.CriticLearner`)."""
 
     critic_model: str | None = FROZEN_MINILM  # frozen MiniLM (cached); None = small RoBERTa from config; "roberta-base"
     critic_cache_size: int = 50_000  # frozen encoder: cached lines and texts (each an LRU of this many)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.buffer import Transition
+from archer_gym.agents.buffer import Transition
 
 FORMAT = "archer-gym/trajectories"
 FORMAT_VERSION = 1
@@ -72,11 +72,11 @@ def generate_dataset(
     batch_size: int = 32,
     **env_kwargs: Any,
 ) -> list[Trajectory]:
-    """Play ``policy`` (any :func:`agents.agent_registry.make_agent` spec, seeded with ``seed``) on
+    """Play ``policy`` (any :func:`archer_gym.agents.agent_registry.make_agent` spec, seeded with ``seed``) on
     the evaluation episode list of ``(env_id, split, episodes, seed)`` (:func:`archer_envs.benchmark.episode_secrets`:
     ``episodes=None`` is every secret of the split once) and return the trajectories; with ``out``,
     also write them as JSONL (to a temporary file, then renamed)."""
-    from agents.agent_registry import make_agent
+    from archer_gym.agents.agent_registry import make_agent
     from archer_envs.benchmark import episode_secrets, write_atomic
     from archer_envs.play import play_episodes
 

@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from agents.algorithms.archer import ArcherConfig, make_config, train_archer
-from agents.progress import ProgressLog
-from agents.training import Sampler, evaluate_agent
+from archer_gym.agents.algorithms.archer import ArcherConfig, make_config, train_archer
+from archer_gym.agents.progress import ProgressLog
+from archer_gym.agents.training import Sampler, evaluate_agent
 
 RESULTS_JSON, RESULTS_MD, CURVE_PNG = "results.json", "results.md", "learning_curve.png"
 
@@ -57,9 +57,9 @@ def run_pipeline(env_id: str = "archer/TwentyQuestions-v0", out: str = "runs/mai
                  echo: Callable[[str], None] = print, trajectories: int | None = None,
                  **overrides: Any) -> dict[str, Any]:
     """Run (or resume) the pipeline; returns what ``results.json`` holds."""
-    from agents.agent_registry import make_agent
-    from agents.checkpoint import load_policy
-    from agents.plots import plot_learning_curve
+    from archer_gym.agents.agent_registry import make_agent
+    from archer_gym.agents.checkpoint import load_policy
+    from archer_gym.agents.plots import plot_learning_curve
 
     if trajectories is not None:
         overrides["max_trajectories"] = trajectories

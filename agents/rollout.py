@@ -45,7 +45,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.buffer import Transition
+from archer_gym.agents.buffer import Transition
 from archer_envs.play import Agent, SideBySideEnvs
 
 __all__ = ["Agent", "EpisodeRecord", "Rollout", "RolloutCollector", "Transition"]

@@ -2,7 +2,7 @@
 
     rng = seed_everything(0)   # Python's random, numpy's global RNG, torch (CPU and every CUDA device)
 
-Environments are seeded separately, through ``reset(seed=...)`` (see :mod:`agents.rollout`), and the
+Environments are seeded separately, through ``reset(seed=...)`` (see :mod:`archer_gym.agents.rollout`), and the
 replay buffer has its own Generator, so neither depends on the global state seeded here.
 """
 

@@ -4,9 +4,9 @@ ArCHer, PPO, online filtered BC and CHAI differ only in what they learn from a b
 trajectories. Everything else is here, once:
 
     RunConfig        the fields every algorithm has (env, seeds, BC start, budget, evaluation, checkpoints);
-                     its presets are built by :func:`agents.config.make_config`
+                     its presets are built by :func:`archer_gym.agents.config.make_config`
     run_training     collect → ``learner.update(rollout)`` → evaluate / log / checkpoint, resumable;
-                     it starts from :func:`agents.algorithms.bc.bc_start`, the behaviour-cloning
+                     it starts from :func:`archer_gym.agents.algorithms.bc.bc_start`, the behaviour-cloning
                      checkpoint all algorithms share (made when missing)
     Sampler          an agent sampling the policy at a fixed temperature (rollouts, evaluation)
     evaluate_agent   the shared harness on the run's test episodes, under the run's evaluation seed
@@ -31,7 +31,7 @@ from typing import Any, Callable, ClassVar, Protocol
 import numpy as np
 import torch
 
-from agents.progress import stage
+from archer_gym.agents.progress import stage
 from archer_envs import ENVS
 from archer_envs.descriptor import DEFAULT_GAMMA
 
@@ -44,7 +44,7 @@ RESUMABLE_CHANGES = ("out", "device", "iterations", "max_minutes", "max_trajecto
 @dataclass
 class RunConfig:
     """The fields every online algorithm has. Algorithm configs subclass it (``ArcherConfig``, ...) and
-    declare their presets in the two tables that :func:`agents.config.make_config` reads."""
+    declare their presets in the two tables that :func:`archer_gym.agents.config.make_config` reads."""
 
     # preset name → field overrides of the defaults (the defaults are the ``cpu`` preset)
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {"cpu": {}}
@@ -274,12 +274,13 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     evaluate every ``eval_every`` iterations → log → checkpoint every ``checkpoint_every``. Stops at
     ``iterations``, ``max_minutes`` or ``max_trajectories``, whichever first, then evaluates the
     final agent into ``out/eval``. ``log(step, **row)`` gets every row of the metrics log."""
-    from agents.algorithms.bc import bc_start
-    from agents.checkpoint import check_resumable, is_checkpoint, load_checkpoint, load_policy, save_checkpoint
+    from archer_gym.agents.algorithms.bc import bc_start
+    from archer_gym.agents.checkpoint import (check_resumable, is_checkpoint, load_checkpoint, load_policy,
+                                              save_checkpoint)
     from archer_envs.benchmark import write_results
-    from agents.logger import MetricLogger
-    from agents.rollout import RolloutCollector
-    from agents.seeding import seed_everything
+    from archer_gym.agents.logger import MetricLogger
+    from archer_gym.agents.rollout import RolloutCollector
+    from archer_gym.agents.seeding import seed_everything
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """The evaluation harness: any agent (``act(observations) -> actions``) on a fixed list of episodes.
 
     from archer_envs.benchmark import evaluate
-    from agents.agent_registry import make_agent
+    from archer_gym.agents.agent_registry import make_agent
 
     result = evaluate(make_agent("expert", "archer/TwentyQuestions-v0"), "archer/TwentyQuestions-v0",
                       split="test", out_dir="runs/expert-20q")

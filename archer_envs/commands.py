@@ -2,8 +2,8 @@
 package's commands share (usage errors, oracle options, env-id checks).
 
 The ``archer`` entry point (:mod:`archer_gym.cli`) assembles the command groups each package owns:
-this module, :mod:`agents.commands`, :mod:`baselines.commands` and :mod:`leaderboard.commands`.
-Nothing here imports ``agents``, ``baselines`` or ``leaderboard``.
+this module, :mod:`archer_gym.agents.commands`, :mod:`archer_gym.baselines.commands` and
+:mod:`archer_gym.leaderboard.commands`. Nothing here imports ``archer_gym``.
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ def play_episodes(
 class SideBySideEnvs:
     """``n`` single envs of ``env_id`` stepped in a loop: the batch for envs without a vector entry
     point (Detective, WebShop, Jericho). Evaluation (:func:`play_episodes`) and the training rollouts
-    (``agents.rollout``) both step them through this class."""
+    (``archer_gym.agents.rollout``) both step them through this class."""
 
     def __init__(self, env_id: str, n: int, **env_kwargs: Any) -> None:
         self.envs = []

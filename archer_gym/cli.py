@@ -25,13 +25,13 @@ OWNERS = {
     "envs": "archer_envs.commands",
     "play": "archer_envs.commands",
     "scripted": "archer_envs.commands",
-    "eval": "agents.commands",
-    "match": "agents.commands",
-    "data": "agents.commands",
-    "train": "agents.commands",
-    "pipeline": "agents.commands",
-    "compare": "baselines.commands",
-    "leaderboard": "leaderboard.commands",
+    "eval": "archer_gym.agents.commands",
+    "match": "archer_gym.agents.commands",
+    "data": "archer_gym.agents.commands",
+    "train": "archer_gym.agents.commands",
+    "pipeline": "archer_gym.agents.commands",
+    "compare": "archer_gym.baselines.commands",
+    "leaderboard": "archer_gym.leaderboard.commands",
 }
 
 

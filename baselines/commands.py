@@ -35,7 +35,7 @@ def compare_command(
     """Run every algorithm with the same budget, seeds and BC start; write a results table (Markdown +
     JSON), learning curves with a band over seeds, and the sample-efficiency table."""
     check_env_id(env_id)
-    from baselines.compare import CONFIG_DIR, compare
+    from archer_gym.baselines.compare import CONFIG_DIR, compare
 
     names = [a.strip() for a in algos.split(",") if a.strip()]
     out = out or f"runs/compare-{env_id.split('/')[-1].lower()}"

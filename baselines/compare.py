@@ -83,7 +83,7 @@ class RunSpec:
 
 
 def make_run_config(spec: RunSpec):
-    from agents.algorithms import make_algorithm_config
+    from archer_gym.agents.algorithms import make_algorithm_config
 
     return make_algorithm_config(spec.algo, spec.preset, spec.env_id, spec.config_file,
                                  **{**dict(spec.overrides), "seed": spec.seed, "out": spec.out,
@@ -94,11 +94,11 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     """Train (or resume) one run and return its record (read back from its files)."""
     import torch
 
-    from agents.algorithms import train
+    from archer_gym.agents.algorithms import train
 
     if spec.threads:
         torch.set_num_threads(spec.threads)
-    from agents.progress import ProgressLog
+    from archer_gym.agents.progress import ProgressLog
 
     cfg = make_run_config(spec)
     if not run_finished(spec):
@@ -111,7 +111,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
 
 def run_finished(spec: RunSpec) -> bool:
     """Whether ``spec.out`` holds a final evaluation of a run that used its whole budget."""
-    from agents.checkpoint import is_checkpoint, load_training_state
+    from archer_gym.agents.checkpoint import is_checkpoint, load_training_state
 
     ckpt = Path(spec.out) / "checkpoint"
     if not (is_checkpoint(ckpt) and (Path(spec.out) / "eval" / "summary.json").is_file()):
@@ -123,8 +123,8 @@ def run_finished(spec: RunSpec) -> bool:
 
 def read_run(spec: RunSpec) -> dict[str, Any]:
     """The run's curve (test evaluations), final evaluation, time split and budget used."""
-    from agents.checkpoint import load_training_state
-    from agents.plots import read_metrics
+    from archer_gym.agents.checkpoint import load_training_state
+    from archer_gym.agents.plots import read_metrics
 
     out = Path(spec.out)
     rows = read_metrics(out / "logs" / "metrics.jsonl")
@@ -161,8 +161,8 @@ def read_run(spec: RunSpec) -> dict[str, Any]:
 def shared_bc_start(env_id: str, out: Path, preset: str, overrides: dict[str, Any], echo: Callable[[str], None],
                     config_dir: str | Path = CONFIG_DIR) -> Path:
     """Make (or find) the one BC checkpoint of the comparison: ArCHer's BC start fields, seed 0."""
-    from agents.algorithms import make_algorithm_config
-    from agents.algorithms.bc import bc_start
+    from archer_gym.agents.algorithms import make_algorithm_config
+    from archer_gym.agents.algorithms.bc import bc_start
 
     cfg = make_algorithm_config("archer", preset, env_id, config_file(env_id, "archer", config_dir),
                                 **{**overrides, "out": str(out), "seed": 0})
@@ -195,7 +195,7 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
             thresholds: list[float] | None = None, echo: Callable[[str], None] = print,
             command: str | None = None, **overrides: Any) -> dict[str, Any]:
     """Run (or resume) the comparison and write results.json, results.md and learning_curves.png."""
-    from agents.algorithms import get_algorithm
+    from archer_gym.agents.algorithms import get_algorithm
 
     if not algos:
         raise ValueError("compare needs at least one algorithm")
@@ -206,7 +206,7 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
     if seeds < 1 or budget < 1 or jobs < 1:
         raise ValueError(f"seeds, budget and jobs must be positive, got seeds={seeds}, budget={budget}, jobs={jobs}")
     out = Path(out)
-    from agents.training import BC_DIR, BEHAVIOUR_FILE, RunConfig
+    from archer_gym.agents.training import BC_DIR, BEHAVIOUR_FILE, RunConfig
 
     shared = {**overrides, "init": str(out / BC_DIR), "behaviour_data": str(out / BEHAVIOUR_FILE)}
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
@@ -270,7 +270,7 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
 def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budget: int, seeds: int, preset: str,
               thresholds: list[float] | None = None, protocol: str = "paper") -> dict[str, Any]:
     """The results object (see baselines/results.schema.json) from per-run records."""
-    from agents.algorithms import get_algorithm
+    from archer_gym.agents.algorithms import get_algorithm
 
     rows = []
     for algo in algos:
@@ -417,7 +417,7 @@ def results_markdown(results: dict[str, Any]) -> str:
 
 def plot_comparison(results: dict[str, Any], path: str | Path) -> Path:
     """Test return vs. trajectories and vs. wall time, the seed mean with a ±1 std band."""
-    from agents.plots import pyplot, save_figure
+    from archer_gym.agents.plots import pyplot, save_figure
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), dpi=120, sharey=True)

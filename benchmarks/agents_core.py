@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from agents import BCConfig, RolloutCollector, evaluate, generate_dataset, load_checkpoint, train_bc
+    from archer_gym.agents import BCConfig, RolloutCollector, evaluate, generate_dataset, load_checkpoint, train_bc
 
     work = Path(args.out or tempfile.mkdtemp(prefix="archer-agents-core-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, agent in [("BC policy (greedy)", policy), ("behaviour (noisy)", "noisy"), ("expert", "expert")]:
         if isinstance(agent, str):
-            from agents import make_agent
+            from archer_gym.agents import make_agent
 
             agent = make_agent(agent, ENV_ID, seed=0)
         t0 = time.perf_counter()

@@ -25,8 +25,8 @@ def main() -> None:
     parser.add_argument("--preset", default="cpu")
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
-    from agents.pipeline import run_pipeline
-    from agents.plots import read_metrics
+    from archer_gym.agents.pipeline import run_pipeline
+    from archer_gym.agents.plots import read_metrics
     from archer_envs.arguments import parse_key_values
 
     try:

@@ -31,9 +31,9 @@ def main() -> None:
     args = parser.parse_args()
     import shutil
 
-    from agents.algorithms import get_algorithm
-    from agents.algorithms.bc import bc_start
-    from agents.training import peak_memory_mb
+    from archer_gym.agents.algorithms import get_algorithm
+    from archer_gym.agents.algorithms.bc import bc_start
+    from archer_gym.agents.training import peak_memory_mb
     from archer_envs.arguments import parse_key_values
 
     try:

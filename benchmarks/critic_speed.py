@@ -36,11 +36,11 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from agents.algorithms.archer import ArcherLearner, make_config
-    from agents.critic import make_critic
-    from agents.algorithms.bc import BCConfig, train_bc
-    from agents.checkpoint import load_policy
-    from agents.data import generate_dataset, transitions
+    from archer_gym.agents.algorithms.archer import ArcherLearner, make_config
+    from archer_gym.agents.critic import make_critic
+    from archer_gym.agents.algorithms.bc import BCConfig, train_bc
+    from archer_gym.agents.checkpoint import load_policy
+    from archer_gym.agents.data import generate_dataset, transitions
     from archer_envs.arguments import parse_key_values
     from archer_envs.scripted import scripted_policy
 

@@ -6,7 +6,7 @@
 Starts ``archer leaderboard serve`` on 127.0.0.1 with a fresh database (rate limits lifted), warms it
 with one run (the first env build loads the question matcher), then for each agent and each client
 count plays one whole Twenty Questions online run per client, the clients at once (threads, each
-with its own token, since a token has one open run per env), through ``leaderboard.client.play``
+with its own token, since a token has one open run per env), through ``archer_gym.leaderboard.client.play``
 with ``--batch-size`` episodes side by side. Agents: the scripted ``expert``, and ``lm``: an untrained
 GPT-2 from config (2 layers, width 128, BPE on the env's words; its questions are noise, so its
 episodes run the full 20 turns) sampling up to ``--max-new-tokens`` tokens per question, batched.
@@ -32,7 +32,7 @@ META = {"algorithm": "benchmark", "base_model": "none", "parameters": None, "tra
 
 
 def lm_agent(max_new_tokens: int):
-    from agents.lm_policy import LMPolicy
+    from archer_gym.agents.lm_policy import LMPolicy
     from archer_envs.scripted import split_secrets
 
     texts = [f"Is it {w}? Yes. No. Is it alive?" for w in split_secrets(ENV, "all")]
@@ -44,7 +44,7 @@ def lm_agent(max_new_tokens: int):
 
 def play_concurrently(url: str, tokens: list[str], make, batch_size: int) -> tuple[float, int, int]:
     """(seconds, episodes, turns) for one run per token, all at once."""
-    from leaderboard.client import play, request
+    from archer_gym.leaderboard.client import play, request
 
     results, errors = [None] * len(tokens), []
 
@@ -73,9 +73,9 @@ def play_concurrently(url: str, tokens: list[str], make, batch_size: int) -> tup
 
 def server_cost_per_turn(runs: int) -> tuple[float, int]:
     """Seconds per turn inside OnlineRuns.step (no HTTP), the expert's batches, and the turns timed."""
-    from agents.agent_registry import make_agent
-    from leaderboard.online import OnlineRuns
-    from leaderboard.store import Store
+    from archer_gym.agents.agent_registry import make_agent
+    from archer_gym.leaderboard.online import OnlineRuns
+    from archer_gym.leaderboard.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         online = OnlineRuns(Store(Path(tmp) / "lb.sqlite"))
@@ -98,7 +98,7 @@ def server_cost_per_turn(runs: int) -> tuple[float, int]:
 
 
 def run_size() -> int:
-    from leaderboard.online import run_size as size
+    from archer_gym.leaderboard.online import run_size as size
 
     return size(ENV)
 
@@ -114,10 +114,10 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    from agents.agent_registry import make_agent
-    from leaderboard.client import play
-    from leaderboard.local import LocalServer
-    from leaderboard.store import Store
+    from archer_gym.agents.agent_registry import make_agent
+    from archer_gym.leaderboard.client import play
+    from archer_gym.leaderboard.local import LocalServer
+    from archer_gym.leaderboard.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "lb.sqlite"

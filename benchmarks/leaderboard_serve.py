@@ -33,11 +33,11 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=None, help="episodes per submission [the test split once]")
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
-    from agents.agent_registry import make_agent
+    from archer_gym.agents.agent_registry import make_agent
     from archer_envs.benchmark import evaluate
-    from leaderboard.client import submit
-    from leaderboard.local import LocalServer
-    from leaderboard.store import Store
+    from archer_gym.leaderboard.client import submit
+    from archer_gym.leaderboard.local import LocalServer
+    from archer_gym.leaderboard.store import Store
 
     meta = {"algorithm": "scripted", "base_model": "none", "parameters": None, "training_trajectories": None,
             "code_url": "", "contact": ""}

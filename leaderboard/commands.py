@@ -48,7 +48,7 @@ def leaderboard_pack(
 ) -> None:
     """Turn an `archer eval --out EVAL_DIR` result into a submission file, checked before it is written."""
     from archer_envs.benchmark import write_atomic
-    from leaderboard.submission import SubmissionError, check_schema, make_submission
+    from archer_gym.leaderboard.submission import SubmissionError, check_schema, make_submission
 
     metadata = {"agent_name": agent_name, "algorithm": algorithm, "base_model": base_model, "parameters": parameters,
                 "training_trajectories": trajectories, "code_url": code_url, "contact": contact}
@@ -67,7 +67,7 @@ def leaderboard_pack(
 def leaderboard_verify(submission) -> None:
     """Check a submission: schema, the harness's episode list, and a replay of every episode through the
     env with the knowledge oracle. Exit status 1 names the first mismatch."""
-    from leaderboard.submission import SubmissionError, load_submission, verify_submission
+    from archer_gym.leaderboard.submission import SubmissionError, load_submission, verify_submission
 
     try:
         verdict = verify_submission(load_submission(submission))
@@ -85,7 +85,7 @@ token_option = click.option("--token", required=True, envvar="ARCHER_LEADERBOARD
 
 
 def _store(db):
-    from leaderboard.store import Store
+    from archer_gym.leaderboard.store import Store
 
     try:
         return Store(db)
@@ -106,7 +106,7 @@ def _store(db):
 def leaderboard_serve(db, port, host, max_mb, submit_rate, request_rate) -> None:
     """Run the leaderboard web service (API and pages) on the database --db."""
     with needs_extra("leaderboard", "fastapi", "uvicorn", "starlette", "jinja2"):
-        from leaderboard.server import Limits, serve
+        from archer_gym.leaderboard.server import Limits, serve
 
     store = _store(db)
     if not any(t.admin and t.revoked is None for t in store.tokens()):
@@ -122,7 +122,7 @@ def leaderboard_serve(db, port, host, max_mb, submit_rate, request_rate) -> None
 @token_option
 def leaderboard_submit(results, url, token) -> None:
     """Submit a submission file (from `archer leaderboard pack`) to the server at --url."""
-    from leaderboard.client import LeaderboardError, submit
+    from archer_gym.leaderboard.client import LeaderboardError, submit
 
     try:
         answer = submit(url, token, results)
@@ -154,8 +154,8 @@ def leaderboard_play(agent_spec, env_id, url, token, batch_size, run_id, seed, n
                      base_model, parameters, trajectories, code_url, contact) -> None:
     """Play an online evaluation: the server draws the secrets and runs the env, this client sends the
     agent's actions. The result lands on the leaderboard's verified (online) track as it is played."""
-    from agents.agent_registry import make_agent
-    from leaderboard.client import LeaderboardError, open_run, play
+    from archer_gym.agents.agent_registry import make_agent
+    from archer_gym.leaderboard.client import LeaderboardError, open_run, play
 
     try:
         agent = make_agent(agent_spec, env_id, seed=seed)
@@ -186,7 +186,7 @@ def leaderboard_play(agent_spec, env_id, url, token, batch_size, run_id, seed, n
 @token_option
 def leaderboard_delete(submission_id, url, token) -> None:
     """Remove a submission (needs an admin token)."""
-    from leaderboard.client import LeaderboardError, delete
+    from archer_gym.leaderboard.client import LeaderboardError, delete
 
     try:
         delete(url, token, submission_id)
@@ -205,7 +205,7 @@ def leaderboard_delete(submission_id, url, token) -> None:
 @click.option("--env", "env_ids", multiple=True, metavar="ID", help="Only these envs (md; repeatable).")
 def leaderboard_export(db, fmt, out, env_ids) -> None:
     """Write the ranked leaderboard as Markdown or as a static HTML site."""
-    from leaderboard.pages import export_site, leaderboard_envs, markdown
+    from archer_gym.leaderboard.pages import export_site, leaderboard_envs, markdown
 
     for env_id in env_ids:
         if env_id not in leaderboard_envs():

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from leaderboard.client import LeaderboardError, request
+from archer_gym.leaderboard.client import LeaderboardError, request
 
 
 def free_port() -> int:

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archer_envs import descriptor
-from leaderboard.store import Store
+from archer_gym.leaderboard.store import Store
 
 ONLINE_SPLIT = "online"  # the split a finished run is stored under
 FORFEIT_ACTION = ""  # what an abandoned episode is played out with
@@ -322,7 +322,7 @@ def result_of(run: dict[str, Any], episodes: list[dict[str, Any]]):
     """A finished run as a submission object (records in the harness's format) and its verdict."""
     from archer_envs.benchmark import FORMAT as EVAL_FORMAT, FORMAT_VERSION as EVAL_VERSION, summarize
     from archer_envs.play import knowledge_matcher
-    from leaderboard.submission import FORMAT, FORMAT_VERSION, Verdict
+    from archer_gym.leaderboard.submission import FORMAT, FORMAT_VERSION, Verdict
 
     records = [{"format_version": EVAL_VERSION, "index": e["idx"], "secret": e["secret"], "actions": e["actions"],
                 "answers": e["answers"], "rewards": e["rewards"], "return": float(sum(e["rewards"])),

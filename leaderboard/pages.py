@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from archer_envs import env_name
-from leaderboard.ranking import rank
-from leaderboard.store import Store
+from archer_gym.leaderboard.ranking import rank
+from archer_gym.leaderboard.store import Store
 
 TEMPLATES = Path(__file__).parent / "templates"
 

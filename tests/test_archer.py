@@ -4,17 +4,20 @@ returns and the actor makes the better first utterance more likely. Plus the equ
 run on Twenty Questions that checkpoints and resumes."""
 
 import copy
+import io
 import json
+import pickletools
+import zipfile
 
 import numpy as np
 import pytest
 import torch
 
-from agents.algorithms.archer import ArcherLearner, make_config, train_archer
-from agents.buffer import Batch, ReplayBuffer
-from agents.critic import FROZEN_MINILM, TextEncoder, make_critic, polyak_update
-from agents.rollout import RolloutCollector
-from agents.training import Sampler
+from archer_gym.agents.algorithms.archer import ArcherLearner, make_config, train_archer
+from archer_gym.agents.buffer import Batch, ReplayBuffer
+from archer_gym.agents.critic import FROZEN_MINILM, TextEncoder, make_critic, polyak_update
+from archer_gym.agents.rollout import RolloutCollector
+from archer_gym.agents.training import Sampler
 from toy import START, after, cloned_policy, p_good, register
 
 GAMMA = 0.9
@@ -364,6 +367,35 @@ def test_a_run_on_twenty_questions_checkpoints_logs_and_resumes(tmp_path):
     rows = [json.loads(line) for line in (out / "logs" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows if r["critic_loss"] is not None] == [1, 2, 3]
     assert not any(p.name.startswith(".") for p in out.iterdir())  # no temporary directories left
+    ours = {g for g in pickled_classes(out / "checkpoint" / "training_state.pt")
+            if g.split(".")[0] in ("agents", "archer_gym", "archer_envs", "baselines", "leaderboard")}
+    assert not ours  # a checkpoint does not depend on where our modules live
+
+
+def pickled_classes(path) -> set[str]:
+    """``module.name`` of every class a torch.save file's pickle refers to."""
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read(next(n for n in archive.namelist() if n.endswith("data.pkl")))
+    listing = io.StringIO()
+    pickletools.dis(data, listing)
+    return {line.split("GLOBAL", 1)[1].strip().strip("'").replace(" ", ".")
+            for line in listing.getvalue().splitlines() if "GLOBAL" in line}
+
+
+def test_a_checkpoint_that_pickled_the_old_module_names_still_loads(tmp_path):
+    """Before the packages moved under archer_gym, the buffer was saved as agents.buffer.Transition."""
+    from archer_gym.agents.buffer import Transition
+    from archer_gym.agents.checkpoint import STATE_FILE, load_training_state
+
+    transition = Transition("s", "a", -1.0, "s2", True)
+    torch.save({"learner": {"buffer": [transition]}}, tmp_path / STATE_FILE)  # protocol 2: GLOBAL 'module name'
+    with zipfile.ZipFile(tmp_path / STATE_FILE) as archive:
+        files = {n: archive.read(n) for n in archive.namelist()}
+    with zipfile.ZipFile(tmp_path / STATE_FILE, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data.replace(b"archer_gym.agents.buffer", b"agents.buffer"))
+    assert "agents.buffer.Transition" in pickled_classes(tmp_path / STATE_FILE)
+    assert load_training_state(tmp_path)["learner"]["buffer"] == [transition]
 
 
 def test_bad_init_names_the_path(tmp_path):
@@ -373,7 +405,7 @@ def test_bad_init_names_the_path(tmp_path):
 
 
 def test_the_pipeline_writes_a_table_and_a_learning_curve(tmp_path):
-    from agents.pipeline import run_pipeline
+    from archer_gym.agents.pipeline import run_pipeline
 
     torch.set_num_threads(2)
     lines = []

@@ -12,18 +12,18 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from agents.algorithms.chai import CHAILearner
-from agents.algorithms.chai import make_config as chai_config
-from agents.algorithms.filtered_bc import FilteredBCLearner
-from agents.algorithms.filtered_bc import make_config as fbc_config
-from agents.algorithms.ppo import PPOLearner, gae
-from agents.algorithms.ppo import make_config as ppo_config
-from agents.critic import make_critic
-from agents.rollout import RolloutCollector
+from archer_gym.agents.algorithms.chai import CHAILearner
+from archer_gym.agents.algorithms.chai import make_config as chai_config
+from archer_gym.agents.algorithms.filtered_bc import FilteredBCLearner
+from archer_gym.agents.algorithms.filtered_bc import make_config as fbc_config
+from archer_gym.agents.algorithms.ppo import PPOLearner, gae
+from archer_gym.agents.algorithms.ppo import make_config as ppo_config
+from archer_gym.agents.critic import make_critic
+from archer_gym.agents.rollout import RolloutCollector
 from toy import START, cloned_policy, p_good, register
-from agents.training import Sampler
+from archer_gym.agents.training import Sampler
 from archer_gym.cli import main as cli
-from baselines.compare import (
+from archer_gym.baselines.compare import (
     compare, mean_ci95, results_markdown, run_finished, sample_efficiency, summarize, validate_results,
 )
 
@@ -245,7 +245,7 @@ def test_compare_runs_every_algorithm_end_to_end_and_resumes(tmp_path):
     assert "| ArCHer |" in (out / "results.md").read_text() and "no actor step" not in (out / "results.md").read_text()
     assert results["start_return"] == by_algo["archer"]["curve"][0]["mean"]  # the runs' own BC point
     # a second call finds every run finished and rewrites the same table without training
-    from baselines.compare import RunSpec
+    from archer_gym.baselines.compare import RunSpec
 
     spec = RunSpec("ppo", 1, "archer/TwentyQuestions-v0", str(out / "ppo" / "seed-1"), "cpu", 4, None, ())
     assert run_finished(spec)
@@ -315,16 +315,11 @@ def test_sample_efficiency_reports_trajectories_to_threshold_and_the_ratio():
 
 
 def test_the_algorithm_registry_lists_its_names_without_importing_torch():
-    """A CLI offers the names as choices before any model loads. agents/__init__ is stood in by an
-    empty package, so that only the registry (and agents.config, which it uses) is measured."""
+    """A CLI offers the names as choices before any model loads."""
     import subprocess
     import sys
-    from pathlib import Path
 
-    agents_dir = Path(__file__).resolve().parents[1] / "agents"
-    code = (f"import sys, types; pkg = types.ModuleType('agents'); pkg.__path__ = [{str(agents_dir)!r}]; "
-            "sys.modules['agents'] = pkg; import agents.algorithms as a; "
-            "print(','.join(a.ALGORITHMS), 'torch' in sys.modules)")
+    code = "import sys; import archer_gym.agents.algorithms as a; print(','.join(a.ALGORITHMS), 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["archer,ppo,filtered_bc,chai", "False"]
 
@@ -333,8 +328,8 @@ def test_every_shipped_config_names_a_registered_env_and_valid_fields():
     import gymnasium as gym
 
     import archer_envs  # noqa: F401
-    from agents.algorithms import ALGORITHMS, make_algorithm_config
-    from baselines.compare import CONFIG_DIR
+    from archer_gym.agents.algorithms import ALGORITHMS, make_algorithm_config
+    from archer_gym.baselines.compare import CONFIG_DIR
 
     folders = sorted(p for p in CONFIG_DIR.iterdir() if p.is_dir())
     assert {p.name for p in folders} >= {"TwentyQuestions-v0", "GuessMyCity-v0", "Detective-v0", "WebShop-v0"}

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from agents import BCConfig, generate_dataset, load_checkpoint, train_bc
+from archer_gym.agents import BCConfig, generate_dataset, load_checkpoint, train_bc
 from archer_envs.play import play_episodes
 
 ENV_ID = "archer/TwentyQuestions-v0"

@@ -51,7 +51,7 @@ def test_scripted_on_an_env_without_scripted_policies_says_which_envs_have_them(
 
 def test_serve_without_the_leaderboard_extra_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "fastapi", None)  # `import fastapi` now raises ModuleNotFoundError
-    monkeypatch.delitem(sys.modules, "leaderboard.server", raising=False)
+    monkeypatch.delitem(sys.modules, "archer_gym.leaderboard.server", raising=False)
     line = error_line(["leaderboard", "serve", "--db", str(tmp_path / "lb.db")])
     assert line == ("Error: `main leaderboard serve` needs the optional package 'fastapi': "
                     "pip install 'archer-gym[leaderboard]'")
@@ -69,7 +69,7 @@ def test_set_values_of_the_wrong_type_name_the_field_the_value_and_the_type(sett
 
 
 def test_config_file_values_are_type_checked_and_ints_serve_as_floats(tmp_path):
-    from agents.algorithms.archer import make_config
+    from archer_gym.agents.algorithms.archer import make_config
 
     (tmp_path / "c.toml").write_text('critic_steps = "20"\n')
     with pytest.raises(ValueError, match=r"critic_steps='20': expected int, got str"):

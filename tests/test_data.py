@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from agents.data import Trajectory, Transition, generate_dataset, load_dataset, transitions
+from archer_gym.agents.data import Trajectory, Transition, generate_dataset, load_dataset, transitions
 from archer_envs.benchmark import episode_secrets
 from archer_gym.cli import main
 

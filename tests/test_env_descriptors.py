@@ -93,7 +93,7 @@ def test_the_discounts_are_arch_ers_table():
 
 @pytest.mark.parametrize("env_id", ENV_IDS + [None, "archer/Unknown-v0"])
 def test_the_chat_agent_prompt_is_the_descriptors(env_id):
-    from agents.chat_agent import env_prompt
+    from archer_gym.agents.chat_agent import env_prompt
 
     assert env_prompt(env_id) == (ENVS[env_id].prompt if env_id in ENVS else GENERIC_PROMPT)
 

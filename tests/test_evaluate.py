@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from agents.agent_registry import make_agent
-from agents.chat_agent import ChatAgent, first_line
+from archer_gym.agents.agent_registry import make_agent
+from archer_gym.agents.chat_agent import ChatAgent, first_line
 from archer_envs.benchmark import EvalResult, episode_list_sha256, episode_secrets, evaluate, load_results
 from archer_gym.cli import main
 from archer_envs.scripted import split_secrets
@@ -225,7 +225,7 @@ def test_make_agent_loads_a_checkpoint_directory_lazily(tmp_path, monkeypatch):
         def act(self, observations):
             return ["Is it alive?"] * len(observations)
 
-    monkeypatch.setitem(sys.modules, "agents.lm_policy", types.SimpleNamespace(LMPolicy=FakePolicy))
+    monkeypatch.setitem(sys.modules, "archer_gym.agents.lm_policy", types.SimpleNamespace(LMPolicy=FakePolicy))
     agent = make_agent(str(tmp_path), ENV_ID)
     assert loaded == [str(tmp_path)] and agent.name == str(tmp_path)
     assert evaluate(agent, ENV_ID, episodes=1).summary["agent"] == str(tmp_path)

@@ -11,11 +11,11 @@ import urllib.request
 
 import pytest
 
-from agents.agent_registry import make_agent
+from archer_gym.agents.agent_registry import make_agent
 from archer_envs.benchmark import evaluate
-from leaderboard.client import play, request, submit
-from leaderboard.store import Store
-from leaderboard.submission import make_submission
+from archer_gym.leaderboard.client import play, request, submit
+from archer_gym.leaderboard.store import Store
+from archer_gym.leaderboard.submission import make_submission
 from test_leaderboard_server import raw, serving
 
 ENV = "archer/TwentyQuestions-v0"

@@ -11,13 +11,13 @@ import threading
 
 import pytest
 
-from agents.agent_registry import make_agent
+from archer_gym.agents.agent_registry import make_agent
 from archer_envs.benchmark import episode_secrets, evaluate, summarize
 from archer_envs.play import play_episodes
-from leaderboard.client import finish, open_run, play, request, submit
-from leaderboard.online import online_pool
-from leaderboard.store import Store
-from leaderboard.submission import make_submission, replay
+from archer_gym.leaderboard.client import finish, open_run, play, request, submit
+from archer_gym.leaderboard.online import online_pool
+from archer_gym.leaderboard.store import Store
+from archer_gym.leaderboard.submission import make_submission, replay
 from test_leaderboard_server import raw, serving
 
 ENV = "archer/TwentyQuestions-v0"
@@ -255,7 +255,7 @@ def test_a_dropped_connection_or_a_crashed_client_resumes(server):
 
 def test_online_secrets_are_outside_what_the_client_can_enumerate():
     from archer_envs.scripted import split_secrets
-    from leaderboard.online import draw_secrets
+    from archer_gym.leaderboard.online import draw_secrets
 
     words = draw_secrets(ENV)  # the whole set, not the shipped test split
     assert len(words) == len(split_secrets(ENV, "test")) == len(set(words)) and set(words) <= set(online_pool(ENV))

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from agents.agent_registry import make_agent
+from archer_gym.agents.agent_registry import make_agent
 from archer_envs.benchmark import evaluate, summarize
-from leaderboard.client import LeaderboardError, delete, request, submit
-from leaderboard.local import serving
-from leaderboard.server import RateLimiter
-from leaderboard.store import Store
-from leaderboard.submission import fingerprint, make_submission
+from archer_gym.leaderboard.client import LeaderboardError, delete, request, submit
+from archer_gym.leaderboard.local import serving
+from archer_gym.leaderboard.server import RateLimiter
+from archer_gym.leaderboard.store import Store
+from archer_gym.leaderboard.submission import fingerprint, make_submission
 
 ENV = "archer/TwentyQuestions-v0"
 PAGE = "/envs/TwentyQuestions-v0"

@@ -10,7 +10,7 @@ import os
 import pytest
 import torch
 
-from agents.lm_policy import SETTINGS_FILE, LMPolicy
+from archer_gym.agents.lm_policy import SETTINGS_FILE, LMPolicy
 from archer_envs.play import play_episodes
 from archer_envs.twenty_questions.knowledge import KnowledgeBase
 from archer_envs.twenty_questions.words import WordList
@@ -310,7 +310,7 @@ def test_an_empty_or_incomplete_directory_says_what_is_missing(policy, tmp_path)
 def test_cli_eval_and_a_resumed_train_name_the_damaged_weights_file(policy, tmp_path):
     from click.testing import CliRunner
 
-    from agents.checkpoint import save_checkpoint
+    from archer_gym.agents.checkpoint import save_checkpoint
     from archer_gym.cli import main
 
     agent = tmp_path / "agent"

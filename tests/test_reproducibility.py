@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from agents.algorithms.archer import make_config, train_archer
-from agents.pipeline import run_pipeline
-from baselines.compare import compare
+from archer_gym.agents.algorithms.archer import make_config, train_archer
+from archer_gym.agents.pipeline import run_pipeline
+from archer_gym.baselines.compare import compare
 
 ROOT = Path(__file__).resolve().parents[1]
 TQ = "archer/TwentyQuestions-v0"
@@ -99,9 +99,9 @@ def test_the_table_the_curve_and_a_re_run_score_the_same_checkpoint_identically(
 
 
 def test_evaluating_a_policy_does_not_depend_on_the_global_random_stream(tmp_path):
-    from agents.algorithms.bc import bc_start
-    from agents.checkpoint import load_policy
-    from agents.training import evaluate_policy
+    from archer_gym.agents.algorithms.bc import bc_start
+    from archer_gym.agents.checkpoint import load_policy
+    from archer_gym.agents.training import evaluate_policy
 
     cfg = make_config("cpu", TQ, out=str(tmp_path / "run"), **TINY)
     policy = load_policy(bc_start(cfg))

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from agents.buffer import Batch, ReplayBuffer, Transition
-from agents.logger import MetricLogger, progress
-from agents.rollout import Rollout, RolloutCollector
-from agents.seeding import seed_everything
+from archer_gym.agents.buffer import Batch, ReplayBuffer, Transition
+from archer_gym.agents.logger import MetricLogger, progress
+from archer_gym.agents.rollout import Rollout, RolloutCollector
+from archer_gym.agents.seeding import seed_everything
 from archer_envs.scripted import scripted_policy
 from archer_envs.twenty_questions.knowledge import TwentyQuestionsKnowledgeOracle
 

@@ -62,7 +62,7 @@ def cloned_policy(seed: int = 0, steps: int = 150):
     first turn, then 'go'. The starting policy of the learning tests."""
     import torch
 
-    from agents.lm_policy import LMPolicy
+    from archer_gym.agents.lm_policy import LMPolicy
 
     texts = [START, after("red"), after("blue"), "red\n", "blue\n", "go\n"] * 5
     policy = LMPolicy.offline_default(texts, seed=seed, n_layer=1, n_embd=32, n_head=2, vocab_size=300,

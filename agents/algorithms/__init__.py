@@ -6,7 +6,7 @@
 One file per algorithm: :mod:`~agents.algorithms.archer` (the paper's Algorithm 1),
 :mod:`~agents.algorithms.ppo`, :mod:`~agents.algorithms.filtered_bc`, :mod:`~agents.algorithms.chai`, and
 :mod:`~agents.algorithms.bc` (the supervised start they all share). Every online algorithm starts from
-the same BC checkpoint, runs through :func:`agents.training.run_training` and writes the same run
+the same BC checkpoint, runs through :func:`archer_gym.agents.training.run_training` and writes the same run
 directory (checkpoint/, logs/metrics.jsonl|csv, eval/).
 
 This registry holds names and module paths only, and imports an algorithm's module (and with it
@@ -19,7 +19,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from agents.config import make_config
+from archer_gym.agents.config import make_config
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Algorithm:
 
     def make_config(self, preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0",
                     config_file: str | None = None, **overrides: Any):
-        """Preset → config file (JSON/TOML) → overrides (:func:`agents.config.make_config`)."""
+        """Preset → config file (JSON/TOML) → overrides (:func:`archer_gym.agents.config.make_config`)."""
         return make_config(self.config_class(), preset, env_id, config_file, **overrides)
 
     def train(self, cfg, log=None, progress: bool = False):
@@ -44,11 +44,11 @@ class Algorithm:
 
 ALGORITHMS: dict[str, Algorithm] = {
     a.name: a for a in (
-        Algorithm("archer", "ArCHer", "agents.algorithms.archer", "ArcherConfig", "train_archer"),
-        Algorithm("ppo", "PPO (token level)", "agents.algorithms.ppo", "PPOConfig", "train_ppo"),
-        Algorithm("filtered_bc", "online filtered BC", "agents.algorithms.filtered_bc", "FilteredBCConfig",
+        Algorithm("archer", "ArCHer", "archer_gym.agents.algorithms.archer", "ArcherConfig", "train_archer"),
+        Algorithm("ppo", "PPO (token level)", "archer_gym.agents.algorithms.ppo", "PPOConfig", "train_ppo"),
+        Algorithm("filtered_bc", "online filtered BC", "archer_gym.agents.algorithms.filtered_bc", "FilteredBCConfig",
                   "train_filtered_bc"),
-        Algorithm("chai", "CHAI", "agents.algorithms.chai", "CHAIConfig", "train_chai"),
+        Algorithm("chai", "CHAI", "archer_gym.agents.algorithms.chai", "CHAIConfig", "train_chai"),
     )
 }
 

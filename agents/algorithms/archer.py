@@ -48,7 +48,7 @@ starts with the behaviour data the BC start was trained on, so the off-policy cr
 poor play from its first step (measured on Twenty Questions: without it the critic ranked the
 expert's question above a random one in 26% of states after 1,700 trajectories; with it 58–61%).
 
-An iteration (Algorithm 1; :meth:`ArcherLearner.update`, after :func:`agents.training.run_training`
+An iteration (Algorithm 1; :meth:`ArcherLearner.update`, after :func:`archer_gym.agents.training.run_training`
 collected ``rollouts_per_iteration`` trajectories with the current policy):
 
     D ← D ∪ {(s, a, r, s', d) of the new trajectories}                 replay buffer (train_critic)
@@ -58,8 +58,8 @@ collected ``rollouts_per_iteration`` trajectories with the current policy):
     once past the warm-up:                                              (actor_ready)
         repeat actor_steps:  s ~ D,  a ~ π(· | s),  step on L_actor     (actor_step)
 
-The networks (encoders, the double critic, its Polyak update) are :mod:`agents.critic`; the TD
-learning above is all here. CHAI reuses :class:`CriticLearner` (:mod:`agents.algorithms.chai`).
+The networks (encoders, the double critic, its Polyak update) are :mod:`archer_gym.agents.critic`; the TD
+learning above is all here. CHAI reuses :class:`CriticLearner` (:mod:`archer_gym.agents.algorithms.chai`).
 Training starts from a behaviour-cloning checkpoint (made from generated behaviour data when none is
 given), as in the paper, where every method starts from the same supervised policy.
 
@@ -87,10 +87,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents import config
-from agents.buffer import Batch, ReplayBuffer
-from agents.critic import CriticConfig, DoubleCritic, make_critic, polyak_update
-from agents.training import RunConfig, SampledPolicyAgents, TrainResult, mean_stats, run_training
+from archer_gym.agents import config
+from archer_gym.agents.buffer import Batch, ReplayBuffer
+from archer_gym.agents.critic import CriticConfig, DoubleCritic, make_critic, polyak_update
+from archer_gym.agents.training import RunConfig, SampledPolicyAgents, TrainResult, mean_stats, run_training
 
 ArcherResult = TrainResult  # the name train_archer's result had before the algorithms shared one loop
 
@@ -166,7 +166,7 @@ class ArcherConfig(RunConfig, CriticConfig):
 def make_config(preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0", config_file: str | None = None,
                 **overrides: Any) -> ArcherConfig:
     """The preset's config for ``env_id``, then the fields of ``config_file`` (JSON or TOML), then
-    ``overrides`` (:func:`agents.config.make_config`). Unknown field names raise ValueError naming them."""
+    ``overrides`` (:func:`archer_gym.agents.config.make_config`). Unknown field names raise ValueError naming them."""
     return config.make_config(ArcherConfig, preset, env_id, config_file, **overrides)
 
 
@@ -186,7 +186,7 @@ class CriticLearner:
         θ̄ ← (1 − τ) θ̄ + τ θ   after every critic gradient step
 
     ``a'`` comes from :meth:`sample_actions`: a fresh sample of the policy for ArCHer, the best of k
-    samples for CHAI (:class:`agents.algorithms.chai.CHAILearner` subclasses this class and overrides it).
+    samples for CHAI (:class:`archer_gym.agents.algorithms.chai.CHAILearner` subclasses this class and overrides it).
     """
 
     def __init__(self, policy, critic: DoubleCritic, cfg) -> None:
@@ -208,7 +208,7 @@ class CriticLearner:
     def prefill(self) -> int:
         """Add the behaviour data (``cfg.behaviour_path``) to the replay buffer; returns how many
         transitions. Warns, and adds nothing, when there is no such file."""
-        from agents.data import load_dataset, transitions
+        from archer_gym.agents.data import load_dataset, transitions
 
         path = self.cfg.behaviour_path
         if not path.is_file():
@@ -307,7 +307,8 @@ class CriticLearner:
     def state_dict(self) -> dict[str, Any]:
         return {
             "critic": self.critic.state_dict(), "target_critic": self.target_critic.state_dict(),
-            "critic_optimizer": self.critic_optimizer.state_dict(), "buffer": list(self.buffer),
+            "critic_optimizer": self.critic_optimizer.state_dict(),
+            "buffer": [dict(vars(t)) for t in self.buffer],  # plain data: the checkpoint names no class of ours
             "buffer_rng": self.buffer.rng.bit_generator.state, "pool_rng": self.pool_rng.bit_generator.state,
             "critic_losses": list(self.critic_losses),
         }

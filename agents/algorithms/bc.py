@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from agents.checkpoint import check_resumable, file_sha256, is_checkpoint, load_checkpoint, save_checkpoint
-from agents.progress import stage
-from agents.training import BC_DIR, RunConfig
+from archer_gym.agents.checkpoint import check_resumable, file_sha256, is_checkpoint, load_checkpoint, save_checkpoint
+from archer_gym.agents.progress import stage
+from archer_gym.agents.training import BC_DIR, RunConfig
 
 # Fields a resumed BC run may change: where it lives and runs, and how many epochs it trains in all.
 RESUMABLE_CHANGES = ("out", "epochs", "device", "extra", "dataset")  # the dataset is compared by content
@@ -66,7 +66,7 @@ class BCResult:
 
 def _pairs(dataset: str, top_fraction: float) -> tuple[list[tuple[str, str]], int]:
     """(observation, action) pairs of the kept trajectories, and how many trajectories were kept."""
-    from agents.data import load_dataset
+    from archer_gym.agents.data import load_dataset
 
     if not 0.0 < top_fraction <= 1.0:
         raise ValueError(f"top_fraction must be in (0, 1], got {top_fraction!r}")
@@ -81,7 +81,7 @@ def _pairs(dataset: str, top_fraction: float) -> tuple[list[tuple[str, str]], in
 
 
 def _policy(cfg: BCConfig, pairs: list[tuple[str, str]]):
-    from agents.lm_policy import LMPolicy
+    from archer_gym.agents.lm_policy import LMPolicy
 
     if cfg.init is None:
         texts = [o for o, _ in pairs[:5000]] + [a + "\n" for _, a in pairs[:5000]]
@@ -155,7 +155,7 @@ def bc_start(cfg: RunConfig, log=None) -> Path:
     """The BC checkpoint every algorithm starts from: ``cfg.init``, else ``out/bc``, made when missing
     from ``behaviour_episodes`` episodes of the ``behaviour_policy`` plus ``expert_episodes`` of the
     scripted expert, all on the protocol's training split (``cfg.behaviour_path``). ``log`` gets BC's
-    epoch rows, and its stage messages when it takes them (:class:`agents.progress.ProgressLog`)."""
+    epoch rows, and its stage messages when it takes them (:class:`archer_gym.agents.progress.ProgressLog`)."""
     if cfg.init is not None:
         if not Path(cfg.init).is_dir():
             raise FileNotFoundError(f"init {cfg.init!r}: no such checkpoint directory")
@@ -177,7 +177,7 @@ def bc_start(cfg: RunConfig, log=None) -> Path:
 
 def make_behaviour_data(cfg: RunConfig, path: str | Path) -> list:
     """Write the behaviour dataset (JSONL, written whole then renamed) and return its trajectories."""
-    from agents.data import generate_dataset
+    from archer_gym.agents.data import generate_dataset
     from archer_envs.benchmark import write_atomic
 
     trajectories = generate_dataset(cfg.env_id, policy=cfg.behaviour_policy, episodes=cfg.behaviour_episodes,

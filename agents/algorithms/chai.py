@@ -8,7 +8,7 @@ values most,
     a* = argmax_{a_j, j = 1..k, a_j ~ π_BC(· | s)}  min(Q1, Q2)(s, a_j)
 
 The critic is ArCHer's double critic with the same TD losses on the same replay buffer: the learner
-subclasses ArCHer's high level (:class:`agents.algorithms.archer.CriticLearner`) and keeps only what
+subclasses ArCHer's high level (:class:`archer_gym.agents.algorithms.archer.CriticLearner`) and keeps only what
 differs. V's target uses the action CHAI would take, the best of ``k`` fresh samples at each replayed
 state: y_V,i = Q̄_i(s, a*); there is no actor step. Acting costs ``k`` samples and ``k`` critic
 evaluations per turn; the policy's weights never change.
@@ -21,10 +21,10 @@ from typing import Any, ClassVar
 
 import torch
 
-from agents import config
-from agents.algorithms.archer import CriticLearner
-from agents.critic import CriticConfig, DoubleCritic, make_critic
-from agents.training import RunConfig, TrainResult, run_training
+from archer_gym.agents import config
+from archer_gym.agents.algorithms.archer import CriticLearner
+from archer_gym.agents.critic import CriticConfig, DoubleCritic, make_critic
+from archer_gym.agents.training import RunConfig, TrainResult, run_training
 
 
 @dataclass

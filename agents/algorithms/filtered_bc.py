@@ -9,7 +9,7 @@ trajectories:
     threshold = quantile({R(τ) : τ collected so far}, 1 − keep_fraction)
     L_BC      = − E_{(s, a) ∈ τ, R(τ) ≥ threshold} [ Σ_h log π(a^h | s, a^{1:h−1}) ] / tokens
 
-(the loss of :mod:`agents.algorithms.bc`, the mean negative log-likelihood per utterance token). Ties at
+(the loss of :mod:`archer_gym.agents.algorithms.bc`, the mean negative log-likelihood per utterance token). Ties at
 the threshold are kept ("at or above"), so on envs with few distinct returns (Twenty Questions: integers)
 more than ``keep_fraction`` of the trajectories can pass. With ``prefill_buffer`` the behaviour data
 joins the pool (and the quantile) before the first collection; off by default, so the algorithm
@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from agents import config
-from agents.training import RunConfig, SampledPolicyAgents, TrainResult, run_training
+from archer_gym.agents import config
+from archer_gym.agents.training import RunConfig, SampledPolicyAgents, TrainResult, run_training
 
 
 @dataclass
@@ -84,7 +84,7 @@ class FilteredBCLearner(SampledPolicyAgents):
 
     def prefill(self) -> int:
         """Add the behaviour data (``cfg.behaviour_path``) to the pool; returns how many trajectories."""
-        from agents.data import load_dataset
+        from archer_gym.agents.data import load_dataset
 
         data = load_dataset(self.cfg.behaviour_path)
         self.add([(t.ret, [(turn.observation, turn.action) for turn in t.turns]) for t in data])

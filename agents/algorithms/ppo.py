@@ -49,8 +49,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents import config
-from agents.training import RunConfig, SampledPolicyAgents, TrainResult, mean_stats, run_training
+from archer_gym.agents import config
+from archer_gym.agents.training import RunConfig, SampledPolicyAgents, TrainResult, mean_stats, run_training
 
 
 @dataclass

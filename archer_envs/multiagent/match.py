@@ -2,14 +2,14 @@
 
     from archer_envs.multiagent import OracleAnswerer, play_match, twenty_questions_v0
     from archer_envs.twenty_questions.knowledge import TwentyQuestionsKnowledgeOracle
-    from agents.agent_registry import make_agent
+    from archer_gym.agents.agent_registry import make_agent
 
     result = play_match(twenty_questions_v0.env(), make_agent("expert", "archer/TwentyQuestions-v0"),
                         OracleAnswerer(TwentyQuestionsKnowledgeOracle()), seed=0, options={"split": "test"})
     result.asker_return, result.answerer_return, result.transcript
 
 Each agent is called with a batch of one observation per move, so scripted players, trained
-policies, prompted LLMs (``agents.chat_agent``) and oracles wrapped by :class:`OracleAnswerer` all plug in.
+policies, prompted LLMs (``archer_gym.agents.chat_agent``) and oracles wrapped by :class:`OracleAnswerer` all plug in.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ class ReplyCache:
 
 class ChatEndpoint:
     """An OpenAI-compatible chat endpoint with retries, timeouts, an on-disk reply cache and batched,
-    concurrent requests. Shared by :class:`OpenAIOracle` and the zero-shot ``agents.ChatAgent``.
+    concurrent requests. Shared by :class:`OpenAIOracle` and the zero-shot ``archer_gym.agents.ChatAgent``.
 
     Args:
         model: model name as the endpoint knows it (``gpt-4o-mini``, ``llama3.1``, ...).

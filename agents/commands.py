@@ -12,10 +12,16 @@ from pathlib import Path
 
 import click
 
-from archer_gym.agents.progress import ProgressLog
 from archer_envs import ENVS
-from archer_envs.commands import (check_env_id, oracle_kwargs, oracle_kwargs_option, oracle_option, parse_options,
-                                  usage_errors)
+from archer_envs.commands import (
+    check_env_id,
+    oracle_kwargs,
+    oracle_kwargs_option,
+    oracle_option,
+    parse_options,
+    usage_errors,
+)
+from archer_gym.agents.progress import ProgressLog
 
 
 @click.command("eval")
@@ -34,8 +40,8 @@ from archer_envs.commands import (check_env_id, oracle_kwargs, oracle_kwargs_opt
 def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size, oracle, oracle_options) -> None:
     """Evaluate an agent on the fixed episode list of a split (docs/results_format.md)."""
     check_env_id(env_id)
-    from archer_gym.agents.agent_registry import make_agent
     from archer_envs.benchmark import evaluate
+    from archer_gym.agents.agent_registry import make_agent
 
     try:
         agent = make_agent(agent_spec, env_id, seed=seed)
@@ -78,9 +84,9 @@ def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size,
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write one JSON line per game here.")
 def match_command(env_id, asker_spec, answerer, answerer_options, split, games, seed, out) -> None:
     """Play the two-role version of a game: an asker agent against an answerer (archer_envs.multiagent)."""
-    from archer_gym.agents.agent_registry import make_agent
     from archer_envs.benchmark import episode_secrets, write_atomic
     from archer_envs.multiagent import oracle_answerer, play_matches
+    from archer_gym.agents.agent_registry import make_agent
 
     module = ENVS[env_id].two_role_module()
     with usage_errors(oracle_hint="--answerer-option"):

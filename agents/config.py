@@ -15,11 +15,12 @@ module imports no torch: the CLI builds and checks configs before any model is l
 from __future__ import annotations
 
 import json
-import tomllib
 import types
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
+
+import tomllib
 
 
 def make_config(config_cls: type, preset: str = "cpu", env_id: str = "archer/TwentyQuestions-v0",

@@ -39,7 +39,6 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-
 # Encoders that number positions from pad_token_id + 1 (fairseq's convention).
 _PAD_OFFSET_POSITIONS = ("roberta", "xlm-roberta", "camembert")
 

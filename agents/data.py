@@ -76,9 +76,9 @@ def generate_dataset(
     the evaluation episode list of ``(env_id, split, episodes, seed)`` (:func:`archer_envs.benchmark.episode_secrets`:
     ``episodes=None`` is every secret of the split once) and return the trajectories; with ``out``,
     also write them as JSONL (to a temporary file, then renamed)."""
-    from archer_gym.agents.agent_registry import make_agent
     from archer_envs.benchmark import episode_secrets, write_atomic
     from archer_envs.play import play_episodes
+    from archer_gym.agents.agent_registry import make_agent
 
     secrets = episode_secrets(env_id, split, episodes, seed, env_kwargs=env_kwargs)
     agent = make_agent(policy, env_id, seed=seed)

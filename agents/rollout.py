@@ -45,8 +45,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from archer_gym.agents.buffer import Transition
 from archer_envs.play import Agent, SideBySideEnvs
+from archer_gym.agents.buffer import Transition
 
 __all__ = ["Agent", "EpisodeRecord", "Rollout", "RolloutCollector", "Transition"]
 

@@ -31,9 +31,9 @@ from typing import Any, Callable, ClassVar, Protocol
 import numpy as np
 import torch
 
-from archer_gym.agents.progress import stage
 from archer_envs import ENVS
 from archer_envs.descriptor import DEFAULT_GAMMA
+from archer_gym.agents.progress import stage
 
 CHECKPOINT_DIR, LOG_DIR, BC_DIR, BEHAVIOUR_FILE, EVAL_DIR = "checkpoint", "logs", "bc", "behaviour.jsonl", "eval"
 # Fields a resumed run may change: its budgets, how often it evaluates and saves, where it lives and runs.
@@ -274,10 +274,15 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     evaluate every ``eval_every`` iterations → log → checkpoint every ``checkpoint_every``. Stops at
     ``iterations``, ``max_minutes`` or ``max_trajectories``, whichever first, then evaluates the
     final agent into ``out/eval``. ``log(step, **row)`` gets every row of the metrics log."""
-    from archer_gym.agents.algorithms.bc import bc_start
-    from archer_gym.agents.checkpoint import (check_resumable, is_checkpoint, load_checkpoint, load_policy,
-                                              save_checkpoint)
     from archer_envs.benchmark import write_results
+    from archer_gym.agents.algorithms.bc import bc_start
+    from archer_gym.agents.checkpoint import (
+        check_resumable,
+        is_checkpoint,
+        load_checkpoint,
+        load_policy,
+        save_checkpoint,
+    )
     from archer_gym.agents.logger import MetricLogger
     from archer_gym.agents.rollout import RolloutCollector
     from archer_gym.agents.seeding import seed_everything

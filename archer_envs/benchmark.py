@@ -248,10 +248,10 @@ def evaluate(
         :class:`EvalResult` with the summary (mean return, its 95% CI half-width
         ``1.96 * std(ddof=1) / sqrt(n)``, success rate, mean turns, ...) and per-episode records.
     """
-    from archer_envs.play import knowledge_matcher, make_batched_env, play_episodes
+    import gymnasium as gym
 
     import archer_envs  # noqa: F401  (registers the ids)
-    import gymnasium as gym
+    from archer_envs.play import knowledge_matcher, make_batched_env, play_episodes
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")

@@ -21,8 +21,15 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from archer_envs.arguments import (ResetOption, check_render_mode, options_dict, reset_options,
-                                   vector_actions, vector_reset_mask, vector_seeds)
+from archer_envs.arguments import (
+    ResetOption,
+    check_render_mode,
+    options_dict,
+    reset_options,
+    vector_actions,
+    vector_reset_mask,
+    vector_seeds,
+)
 from archer_envs.oracles import Oracle
 from archer_envs.spaces import action_space, text_space
 from archer_envs.text import sanitize

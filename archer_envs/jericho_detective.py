@@ -36,11 +36,9 @@ from typing import Any
 import gymnasium as gym
 
 from archer_envs.arguments import check_render_mode, positive_int, reset_options
-
-from archer_envs.spaces import action_space, text_space
-
-from archer_envs.text import to_ascii
 from archer_envs.descriptor import AgentPrompt, EnvDescriptor
+from archer_envs.spaces import action_space, text_space
+from archer_envs.text import to_ascii
 
 ENV_VAR = "ARCHER_DETECTIVE_Z5"
 MAX_OBSERVATION_CHARS = 8192

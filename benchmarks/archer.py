@@ -25,9 +25,9 @@ def main() -> None:
     parser.add_argument("--preset", default="cpu")
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
+    from archer_envs.arguments import parse_key_values
     from archer_gym.agents.pipeline import run_pipeline
     from archer_gym.agents.plots import read_metrics
-    from archer_envs.arguments import parse_key_values
 
     try:
         overrides = parse_key_values(args.settings)

@@ -31,10 +31,10 @@ def main() -> None:
     args = parser.parse_args()
     import shutil
 
+    from archer_envs.arguments import parse_key_values
     from archer_gym.agents.algorithms import get_algorithm
     from archer_gym.agents.algorithms.bc import bc_start
     from archer_gym.agents.training import peak_memory_mb
-    from archer_envs.arguments import parse_key_values
 
     try:
         overrides = parse_key_values(args.settings)

@@ -36,13 +36,13 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from archer_gym.agents.algorithms.archer import ArcherLearner, make_config
-    from archer_gym.agents.critic import make_critic
-    from archer_gym.agents.algorithms.bc import BCConfig, train_bc
-    from archer_gym.agents.checkpoint import load_policy
-    from archer_gym.agents.data import generate_dataset, transitions
     from archer_envs.arguments import parse_key_values
     from archer_envs.scripted import scripted_policy
+    from archer_gym.agents.algorithms.archer import ArcherLearner, make_config
+    from archer_gym.agents.algorithms.bc import BCConfig, train_bc
+    from archer_gym.agents.checkpoint import load_policy
+    from archer_gym.agents.critic import make_critic
+    from archer_gym.agents.data import generate_dataset, transitions
 
     torch.set_num_threads(args.threads)
     overrides = parse_key_values(args.settings)

@@ -54,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     import archer_envs  # noqa: F401
+    from archer_envs.benchmark import summarize
     from archer_envs.detective import generate_case
     from archer_envs.detective.policies import ExpertPolicy, NoisyPolicy, RandomPolicy
     from archer_envs.detective.suspects import cached_case
-    from archer_envs.benchmark import summarize
     from archer_envs.play import play_episodes
     from archer_envs.scripted import split_secrets
 

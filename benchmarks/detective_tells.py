@@ -27,12 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import numpy as np
 
+    from archer_envs.benchmark import summarize
     from archer_envs.detective import generate_case
     from archer_envs.detective.env import SPLITS
     from archer_envs.detective.policies import ExpertPolicy
     from archer_envs.detective.suspects import SuspectKnowledgeOracle
     from archer_envs.detective.tells import CLASSIFIERS, accuracy, chance, interview
-    from archer_envs.benchmark import summarize
     from archer_envs.play import play_episodes
 
     oracle = SuspectKnowledgeOracle()

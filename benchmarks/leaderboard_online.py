@@ -32,8 +32,8 @@ META = {"algorithm": "benchmark", "base_model": "none", "parameters": None, "tra
 
 
 def lm_agent(max_new_tokens: int):
-    from archer_gym.agents.lm_policy import LMPolicy
     from archer_envs.scripted import split_secrets
+    from archer_gym.agents.lm_policy import LMPolicy
 
     texts = [f"Is it {w}? Yes. No. Is it alive?" for w in split_secrets(ENV, "all")]
     policy = LMPolicy.offline_default(texts, vocab_size=600, n_layer=2, n_embd=128, n_head=2, n_positions=512,

@@ -33,8 +33,8 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=None, help="episodes per submission [the test split once]")
     parser.add_argument("--clients", type=int, default=8)
     args = parser.parse_args()
-    from archer_gym.agents.agent_registry import make_agent
     from archer_envs.benchmark import evaluate
+    from archer_gym.agents.agent_registry import make_agent
     from archer_gym.leaderboard.client import submit
     from archer_gym.leaderboard.local import LocalServer
     from archer_gym.leaderboard.store import Store

@@ -28,8 +28,8 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=1000)
     parser.add_argument("--policies", default="expert,noisy")
     args = parser.parse_args()
-    from archer_gym.agents.agent_registry import make_agent
     from archer_envs.benchmark import evaluate
+    from archer_gym.agents.agent_registry import make_agent
     from archer_gym.leaderboard.submission import make_submission
 
     meta = {"agent_name": "bench", "algorithm": "scripted", "base_model": "none", "parameters": None,

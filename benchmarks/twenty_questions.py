@@ -91,8 +91,8 @@ def question_stream(n: int, seed: int = 1234) -> list[str]:
     """``n`` distinct natural questions that the knowledge oracle must interpret with its matcher:
     all parse as attribute questions and none is a phrasing of the bank after normalisation (those
     match exactly, without a model call). Numbered variants extend the stream when it runs out."""
-    from archer_envs.twenty_questions.knowledge import shared_matcher, shared_parser
     from archer_envs.questions import normalize
+    from archer_envs.twenty_questions.knowledge import shared_matcher, shared_parser
     from archer_envs.twenty_questions.words import WordList
 
     aliases = set(WordList.default().alias_to_name)
@@ -387,9 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     import transformers
 
     import archer_envs  # noqa: F401  (registers the env ids)
+    from archer_envs.cache import default_cache_dir
     from archer_envs.matching import embedder_available
     from archer_envs.oracles.hf import HFOracle
-    from archer_envs.cache import default_cache_dir
     from archer_envs.twenty_questions.knowledge import TWENTY_QUESTIONS_TASK, TwentyQuestionsKnowledgeOracle
 
     if args.quick:

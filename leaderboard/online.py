@@ -320,7 +320,9 @@ class OnlineRuns:
 
 def result_of(run: dict[str, Any], episodes: list[dict[str, Any]]):
     """A finished run as a submission object (records in the harness's format) and its verdict."""
-    from archer_envs.benchmark import FORMAT as EVAL_FORMAT, FORMAT_VERSION as EVAL_VERSION, summarize
+    from archer_envs.benchmark import FORMAT as EVAL_FORMAT
+    from archer_envs.benchmark import FORMAT_VERSION as EVAL_VERSION
+    from archer_envs.benchmark import summarize
     from archer_envs.play import knowledge_matcher
     from archer_gym.leaderboard.submission import FORMAT, FORMAT_VERSION, Verdict
 

@@ -25,8 +25,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 @lru_cache(maxsize=1)
 def leaderboard_envs() -> tuple[str, ...]:
     """The env ids that have a test split to rank on (every registered env but the fixed Jericho game)."""
-    from archer_envs.benchmark import episode_secrets
     from archer_envs import ENVS
+    from archer_envs.benchmark import episode_secrets
 
     envs = []
     for env_id in ENVS:

@@ -47,11 +47,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from archer_gym.leaderboard.online import OnlineError, OnlineRuns
-from archer_gym.leaderboard.pages import (SERVER_LINKS, TRACKS, env_from_name, env_page, index_page, leaderboard_envs,
-                                          ranked, submission_page)
+from archer_gym.leaderboard.pages import (
+    SERVER_LINKS,
+    TRACKS,
+    env_from_name,
+    env_page,
+    index_page,
+    leaderboard_envs,
+    ranked,
+    submission_page,
+)
 from archer_gym.leaderboard.store import DuplicateSubmission, Store, Token
-from archer_gym.leaderboard.submission import (SubmissionError, check_limits, check_metadata, check_schema,
-                                               fingerprint, oracle_setting, verify_schema_valid)
+from archer_gym.leaderboard.submission import (
+    SubmissionError,
+    check_limits,
+    check_metadata,
+    check_schema,
+    fingerprint,
+    oracle_setting,
+    verify_schema_valid,
+)
 
 DEFAULT_MAX_MB = 16.0  # a 1,000-episode Twenty Questions submission is about 1.5 MB
 DEFAULT_SUBMIT_RATE = 30  # submissions per minute per token

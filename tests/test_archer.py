@@ -12,13 +12,13 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from toy import START, after, cloned_policy, p_good, register
 
 from archer_gym.agents.algorithms.archer import ArcherLearner, make_config, train_archer
 from archer_gym.agents.buffer import Batch, ReplayBuffer
 from archer_gym.agents.critic import FROZEN_MINILM, TextEncoder, make_critic, polyak_update
 from archer_gym.agents.rollout import RolloutCollector
 from archer_gym.agents.training import Sampler
-from toy import START, after, cloned_policy, p_good, register
 
 GAMMA = 0.9
 TOY = register()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from toy import START, cloned_policy, p_good, register
 
 from archer_gym.agents.algorithms.chai import CHAILearner
 from archer_gym.agents.algorithms.chai import make_config as chai_config
@@ -20,12 +21,17 @@ from archer_gym.agents.algorithms.ppo import PPOLearner, gae
 from archer_gym.agents.algorithms.ppo import make_config as ppo_config
 from archer_gym.agents.critic import make_critic
 from archer_gym.agents.rollout import RolloutCollector
-from toy import START, cloned_policy, p_good, register
 from archer_gym.agents.training import Sampler
-from archer_gym.cli import main as cli
 from archer_gym.baselines.compare import (
-    compare, mean_ci95, results_markdown, run_finished, sample_efficiency, summarize, validate_results,
+    compare,
+    mean_ci95,
+    results_markdown,
+    run_finished,
+    sample_efficiency,
+    summarize,
+    validate_results,
 )
+from archer_gym.cli import main as cli
 
 TOY = register()
 GAMMA = 0.9

@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from archer_gym.agents import BCConfig, generate_dataset, load_checkpoint, train_bc
 from archer_envs.play import play_episodes
+from archer_gym.agents import BCConfig, generate_dataset, load_checkpoint, train_bc
 
 ENV_ID = "archer/TwentyQuestions-v0"
 TINY = dict(vocab_size=600, n_layer=2, n_embd=64, n_head=2, batch_size=16, lr=3e-3, max_new_tokens=24)

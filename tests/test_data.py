@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from archer_gym.agents.data import Trajectory, Transition, generate_dataset, load_dataset, transitions
 from archer_envs.benchmark import episode_secrets
+from archer_gym.agents.data import Trajectory, Transition, generate_dataset, load_dataset, transitions
 from archer_gym.cli import main
 
 ENV_ID = "archer/TwentyQuestions-v0"

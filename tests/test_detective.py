@@ -6,12 +6,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archer_envs  # noqa: F401
+from archer_envs.benchmark import summarize
 from archer_envs.detective import REWARDS, deduce, generate_case, guard
 from archer_envs.detective.env import MAX_OBSERVATION_CHARS, SPLITS
 from archer_envs.detective.policies import ExpertPolicy, NoisyPolicy, RandomPolicy
 from archer_envs.detective.suspects import SuspectKnowledgeOracle, encode_secret
 from archer_envs.detective.tells import CLASSIFIERS, accuracy, chance, interview
-from archer_envs.benchmark import summarize
 from archer_envs.play import play_episodes
 
 ENV_ID = "archer/Detective-v0"

@@ -14,11 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
+from archer_envs.benchmark import EvalResult, episode_list_sha256, episode_secrets, evaluate, load_results
+from archer_envs.scripted import split_secrets
 from archer_gym.agents.agent_registry import make_agent
 from archer_gym.agents.chat_agent import ChatAgent, first_line
-from archer_envs.benchmark import EvalResult, episode_list_sha256, episode_secrets, evaluate, load_results
 from archer_gym.cli import main
-from archer_envs.scripted import split_secrets
 
 ENV_ID = "archer/TwentyQuestions-v0"
 

@@ -6,13 +6,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archer_envs  # noqa: F401
-from archer_envs.text import sanitize
+from archer_envs.benchmark import summarize
 from archer_envs.guess_my_city import NON_ANSWER, CityKnowledgeOracle, CityList, censor, reveals
 from archer_envs.guess_my_city.cities import SLOTS
 from archer_envs.guess_my_city.knowledge import phrasing_bank
 from archer_envs.guess_my_city.policies import ExpertPolicy, NoisyPolicy, RandomPolicy, expert_questions
-from archer_envs.benchmark import summarize
 from archer_envs.play import play_episodes
+from archer_envs.text import sanitize
 
 CITIES = CityList.default()
 ENV_ID = "archer/GuessMyCity-v0"

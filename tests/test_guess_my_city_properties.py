@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archer_envs  # noqa: F401
-from archer_envs.text import sanitize, to_ascii
 from archer_envs.guess_my_city import CityKnowledgeOracle, CityList, reveals
 from archer_envs.guess_my_city.cities import name_key
 from archer_envs.guess_my_city.env import GuessMyCityGame
@@ -22,6 +21,7 @@ from archer_envs.guess_my_city.knowledge import WRONG_GUESS
 from archer_envs.multiagent import guess_my_city_v0
 from archer_envs.multiagent.two_role import ANSWERER, ASKER
 from archer_envs.oracles import Oracle
+from archer_envs.text import sanitize, to_ascii
 
 CITIES = CityList.default()
 ALL = CITIES.names("all")

@@ -8,16 +8,14 @@ import importlib.util
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import gymnasium as gym
 import pytest
+import tomllib
 from click.testing import CliRunner
 
 import archer_envs
-from archer_gym.cli import main
-from archer_envs.text import CHARSET
 from archer_envs.jericho_detective import (
     ENV_VAR,
     MAX_COMMAND_CHARS,
@@ -25,6 +23,8 @@ from archer_envs.jericho_detective import (
     ascii_tail,
     clean_command,
 )
+from archer_envs.text import CHARSET
+from archer_gym.cli import main
 
 ENV_ID = "archer/JerichoDetective-v0"
 HAS_JERICHO = importlib.util.find_spec("jericho") is not None

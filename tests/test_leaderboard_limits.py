@@ -10,13 +10,13 @@ import re
 import urllib.request
 
 import pytest
+from test_leaderboard_server import raw, serving
 
-from archer_gym.agents.agent_registry import make_agent
 from archer_envs.benchmark import evaluate
+from archer_gym.agents.agent_registry import make_agent
 from archer_gym.leaderboard.client import play, request, submit
 from archer_gym.leaderboard.store import Store
 from archer_gym.leaderboard.submission import make_submission
-from test_leaderboard_server import raw, serving
 
 ENV = "archer/TwentyQuestions-v0"
 META = {"agent_name": "agent", "algorithm": "scripted", "base_model": "none", "parameters": None,

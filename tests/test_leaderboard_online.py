@@ -10,15 +10,15 @@ import socket
 import threading
 
 import pytest
+from test_leaderboard_server import raw, serving
 
-from archer_gym.agents.agent_registry import make_agent
 from archer_envs.benchmark import episode_secrets, evaluate, summarize
 from archer_envs.play import play_episodes
+from archer_gym.agents.agent_registry import make_agent
 from archer_gym.leaderboard.client import finish, open_run, play, request, submit
 from archer_gym.leaderboard.online import online_pool
 from archer_gym.leaderboard.store import Store
 from archer_gym.leaderboard.submission import make_submission, replay
-from test_leaderboard_server import raw, serving
 
 ENV = "archer/TwentyQuestions-v0"
 META = {"agent_name": "agent", "algorithm": "scripted", "base_model": "none", "parameters": None,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from archer_gym.agents.agent_registry import make_agent
 from archer_envs.benchmark import evaluate, summarize
+from archer_gym.agents.agent_registry import make_agent
 from archer_gym.leaderboard.client import LeaderboardError, delete, request, submit
 from archer_gym.leaderboard.local import serving
 from archer_gym.leaderboard.server import RateLimiter

@@ -8,10 +8,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archer_gym.agents.agent_registry import make_agent
 from archer_envs.benchmark import evaluate, summarize
-from archer_gym.leaderboard.submission import (SubmissionError, load_submission, make_submission, replay_kwargs,
-                                               verify_submission)
+from archer_gym.agents.agent_registry import make_agent
+from archer_gym.leaderboard.submission import (
+    SubmissionError,
+    load_submission,
+    make_submission,
+    replay_kwargs,
+    verify_submission,
+)
 
 ENV = "archer/TwentyQuestions-v0"
 META = {"agent_name": "scripted expert", "algorithm": "scripted", "base_model": "none", "parameters": None,

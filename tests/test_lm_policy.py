@@ -10,10 +10,10 @@ import os
 import pytest
 import torch
 
-from archer_gym.agents.lm_policy import SETTINGS_FILE, LMPolicy
 from archer_envs.play import play_episodes
 from archer_envs.twenty_questions.knowledge import KnowledgeBase
 from archer_envs.twenty_questions.words import WordList
+from archer_gym.agents.lm_policy import SETTINGS_FILE, LMPolicy
 
 TINY = {"vocab_size": 600, "n_layer": 2, "n_embd": 64, "n_head": 2, "n_positions": 128}
 

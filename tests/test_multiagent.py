@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
 
 import archer_envs  # noqa: F401
-from archer_gym.agents.agent_registry import make_agent
 from archer_envs.guess_my_city.knowledge import CityKnowledgeOracle
 from archer_envs.multiagent import ANSWERER, ASKER, OracleAnswerer, guess_my_city_v0, play_match, twenty_questions_v0
 from archer_envs.twenty_questions.knowledge import NO, YES, TwentyQuestionsKnowledgeOracle
+from archer_gym.agents.agent_registry import make_agent
 
 GAMES = {
     "archer/TwentyQuestions-v0": (twenty_questions_v0, TwentyQuestionsKnowledgeOracle),

@@ -3,8 +3,9 @@ agents/, baselines/ and leaderboard/ folders (no top-level name that another dis
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUPTOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
@@ -45,3 +46,23 @@ def test_installed_names_resolve_to_the_repository_folders():
     for module, folder in ((archer_gym.agents, "agents"), (archer_gym.baselines, "baselines"),
                            (archer_gym.leaderboard, "leaderboard")):
         assert Path(module.__file__).resolve().parent == (ROOT / folder).resolve()
+
+
+def test_a_source_checkout_on_pythonpath_imports_its_own_folders(tmp_path):
+    """A second checkout (a worktree) on PYTHONPATH wins over the editable install, and only the three
+    folders appear under archer_gym (a walk of the package does not recurse into the checkout)."""
+    import shutil
+    import subprocess
+    import sys
+
+    for name in ("archer_gym", "agents", "baselines", "leaderboard"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    code = ("import pkgutil, archer_gym, archer_gym.agents.algorithms as a, archer_gym.leaderboard.store as s\n"
+            "print(a.__file__); print(s.__file__)\n"
+            "print(' '.join(m.name for m in pkgutil.walk_packages(archer_gym.__path__, 'archer_gym.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)},
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == str(tmp_path / "agents" / "algorithms" / "__init__.py")
+    assert out[1] == str(tmp_path / "leaderboard" / "store.py")
+    assert out[2].split() == ["archer_gym.__main__", "archer_gym.cli"]

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import torch
 
 from archer_gym.agents.algorithms.archer import make_config, train_archer

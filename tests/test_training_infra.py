@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import torch
 
+from archer_envs.scripted import scripted_policy
+from archer_envs.twenty_questions.knowledge import TwentyQuestionsKnowledgeOracle
 from archer_gym.agents.buffer import Batch, ReplayBuffer, Transition
 from archer_gym.agents.logger import MetricLogger, progress
 from archer_gym.agents.rollout import Rollout, RolloutCollector
 from archer_gym.agents.seeding import seed_everything
-from archer_envs.scripted import scripted_policy
-from archer_envs.twenty_questions.knowledge import TwentyQuestionsKnowledgeOracle
 
 TQ = "archer/TwentyQuestions-v0"
 

@@ -227,8 +227,9 @@ def test_relative_polarity_reads_negating_affixes(question, phrasing, opposite):
 
 def test_the_default_install_has_the_embedding_matcher():
     """A plain `pip install archer-gym` brings the matcher's model (not an extra), and "auto" is it."""
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     from archer_envs.matching import default_matcher
 

@@ -1,17 +1,17 @@
 """Batched play (one oracle call per step), the scripted policies, and the CLI."""
 
-import gymnasium as gym
-import pytest
 import json
 
+import gymnasium as gym
+import pytest
 from click.testing import CliRunner
 
 import archer_envs  # noqa: F401
-from archer_gym.cli import main
 from archer_envs.benchmark import summarize
 from archer_envs.play import play_episodes
 from archer_envs.twenty_questions import TwentyQuestionsKnowledgeOracle, WordList
 from archer_envs.twenty_questions.policies import ExpertPolicy, NoisyPolicy, RandomPolicy, parse_transcript
+from archer_gym.cli import main
 
 TEST_WORDS = WordList.default().names("test")
 

@@ -6,12 +6,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archer_envs  # noqa: F401
+from archer_envs.benchmark import summarize
+from archer_envs.play import play_episodes
 from archer_envs.webshop.catalogue import generate_catalogue
 from archer_envs.webshop.env import shop
 from archer_envs.webshop.policies import ExpertPolicy, NoisyPolicy, RandomPolicy
 from archer_envs.webshop.reward import score
-from archer_envs.benchmark import summarize
-from archer_envs.play import play_episodes
 
 ENV_ID = "archer/WebShop-v0"
 CATALOGUE, ENGINE = shop()

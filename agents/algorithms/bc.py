@@ -177,8 +177,8 @@ def bc_start(cfg: RunConfig, log=None) -> Path:
 
 def make_behaviour_data(cfg: RunConfig, path: str | Path) -> list:
     """Write the behaviour dataset (JSONL, written whole then renamed) and return its trajectories."""
-    from archer_gym.agents.data import generate_dataset
     from archer_envs.benchmark import write_atomic
+    from archer_gym.agents.data import generate_dataset
 
     trajectories = generate_dataset(cfg.env_id, policy=cfg.behaviour_policy, episodes=cfg.behaviour_episodes,
                                     split=cfg.train_split, seed=cfg.seed)

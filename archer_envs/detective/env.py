@@ -36,11 +36,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.arguments import check_render_mode, positive_int, reset_options, ResetOption
-
-from archer_envs.spaces import action_space, text_space
-
-from archer_envs.text import sanitize
+from archer_envs.arguments import ResetOption, check_render_mode, positive_int, reset_options
 from archer_envs.detective.case import DRAWING_ROOM, HALL, TIME, Case
 from archer_envs.detective.suspects import (
     DETECTIVE_TASK,
@@ -52,6 +48,8 @@ from archer_envs.detective.suspects import (
 )
 from archer_envs.oracles import Oracle, make_oracle
 from archer_envs.questions import NameIndex, normalize
+from archer_envs.spaces import action_space, text_space
+from archer_envs.text import sanitize
 
 REWARDS = {"essential_clue": 0.1, "correct_accusation": 1.0, "wrong_accusation": -1.0}
 MAX_STEPS = 50

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from archer_envs.text import to_ascii
 from archer_envs.questions import normalize
+from archer_envs.text import to_ascii
 
 CONTINENTS = ("Africa", "Asia", "Europe", "North America", "South America", "Oceania")
 POPULATION_BANDS = ("under 2 million", "2 to 5 million", "5 to 10 million", "over 10 million")

@@ -23,7 +23,6 @@ from functools import lru_cache
 from typing import Any
 
 from archer_envs.arguments import positive_int
-
 from archer_envs.core import QuestionGame, QuestionGameEnv, QuestionGameVectorEnv
 from archer_envs.guess_my_city.cities import CityList
 from archer_envs.guess_my_city.knowledge import (

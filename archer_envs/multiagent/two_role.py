@@ -48,12 +48,10 @@ from gymnasium.utils import seeding
 from pettingzoo import AECEnv, ParallelEnv
 
 from archer_envs.arguments import check_render_mode, options_dict
-
 from archer_envs.core import Episode, QuestionGame
-
-from archer_envs.spaces import text_space
-from archer_envs.spaces import action_space as action_text_space
 from archer_envs.oracles import Oracle, OracleTask
+from archer_envs.spaces import action_space as action_text_space
+from archer_envs.spaces import text_space
 
 ASKER, ANSWERER = "asker", "answerer"
 AGENTS = (ASKER, ANSWERER)

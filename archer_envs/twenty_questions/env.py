@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 
 from archer_envs.arguments import positive_int
-
 from archer_envs.core import QuestionGame, QuestionGameEnv, QuestionGameVectorEnv
 from archer_envs.oracles import Oracle, make_oracle
 from archer_envs.twenty_questions.knowledge import (

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from archer_envs import policies
 from archer_envs.policies import GameKnowledge
-from archer_envs.twenty_questions.knowledge import ANSWERS, INVALID, HEADER, TwentyQuestionsKnowledgeOracle
+from archer_envs.twenty_questions.knowledge import ANSWERS, HEADER, INVALID, TwentyQuestionsKnowledgeOracle
 from archer_envs.twenty_questions.words import WordList
 
 

@@ -32,10 +32,8 @@ from typing import Any
 
 import gymnasium as gym
 
-from archer_envs.arguments import check_render_mode, positive_int, reset_options, ResetOption
-
+from archer_envs.arguments import ResetOption, check_render_mode, positive_int, reset_options
 from archer_envs.spaces import action_space, text_space
-
 from archer_envs.text import to_ascii
 from archer_envs.webshop.catalogue import SPLITS, Catalogue, Goal, generate_catalogue
 from archer_envs.webshop.reward import score

@@ -30,6 +30,14 @@ Seeding
     :class:`~archer_envs.core.QuestionGameVectorEnv` does); every later episode continues each
     sub-env's random stream, so consecutive ``collect`` calls continue one deterministic stream.
 
+Ray workers
+    With ``ray_workers=W`` the sub-envs (each with its oracle) live in ``W`` Ray actors, on any node of
+    the Ray cluster the process is connected to (``ray.init(address=...)``; without one, Ray starts a
+    local instance); the agent still acts here, on all observations in one batched call. Actor ``k``
+    holds a contiguous shard of sub-envs, seeded exactly as in-process (sub-env ``i`` gets ``seed +
+    i``), so the trajectories equal the in-process collector's for the same seeds and agent. Each step
+    is one ``step`` call per actor, all in flight together. Needs the ``ray`` extra.
+
 Transitions
     ``next_observation`` of the last step of an episode is that episode's final observation (from
     ``info["final_obs"]``), never the next episode's first. ``done`` is *termination*, the ``1 − done``
@@ -48,7 +56,7 @@ import numpy as np
 from archer_envs.play import Agent, SideBySideEnvs
 from archer_gym.agents.buffer import Transition
 
-__all__ = ["Agent", "EpisodeRecord", "Rollout", "RolloutCollector", "Transition"]
+__all__ = ["Agent", "EnvShard", "EpisodeRecord", "Rollout", "RolloutCollector", "Transition", "shard_bounds"]
 
 
 @dataclass
@@ -175,15 +183,84 @@ class _SideBySideEnvs:
         self.envs.close()
 
 
+def _backend(env_id: str):
+    return _VectorEnvs if gym.spec(env_id).vector_entry_point is not None else _SideBySideEnvs
+
+
+class EnvShard:
+    """Sub-envs ``[lo, hi)`` of a collector, held by one Ray actor (see "Ray workers" above)."""
+
+    def __init__(self, env_id: str, num_envs: int, split: str | None, seed: int, env_kwargs: dict) -> None:
+        import archer_envs  # noqa: F401  (registers the ids in the worker)
+
+        self.envs = _backend(env_id)(env_id, num_envs, split, seed, env_kwargs)
+
+    def observations(self) -> list[str]:
+        return list(self.envs.observations)
+
+    def step(self, actions: list[str]):
+        """What the in-process backend's step returns, plus the shard's next observations."""
+        return (*self.envs.step(actions), list(self.envs.observations))
+
+    def close(self) -> None:
+        self.envs.close()
+
+
+def shard_bounds(num_envs: int, shards: int) -> list[tuple[int, int]]:
+    """``shards`` contiguous ranges covering ``range(num_envs)``, sizes differing by at most one."""
+    size, extra = divmod(num_envs, shards)
+    bounds, lo = [], 0
+    for k in range(shards):
+        hi = lo + size + (k < extra)
+        bounds.append((lo, hi))
+        lo = hi
+    return bounds
+
+
+class _RayEnvs:
+    """The sub-envs sharded over Ray actors (:class:`EnvShard`); same interface as the other backends."""
+
+    def __init__(self, env_id: str, num_envs: int, split: str | None, seed: int, env_kwargs: dict,
+                 workers: int, actor_options: dict | None = None) -> None:
+        try:
+            import ray
+        except ModuleNotFoundError as err:
+            raise ModuleNotFoundError("ray_workers needs Ray: pip install 'archer-gym[ray]'", name="ray") from err
+        if workers > num_envs:
+            raise ValueError(f"ray_workers={workers} is more than num_envs={num_envs}: each worker needs a sub-env")
+        self._ray = ray
+        actor = ray.remote(EnvShard).options(**{"num_cpus": 1, **(actor_options or {})})
+        self.bounds = shard_bounds(num_envs, workers)
+        self.shards = [actor.remote(env_id, hi - lo, split, seed + lo, env_kwargs) for lo, hi in self.bounds]
+        self.observations = [o for part in ray.get([s.observations.remote() for s in self.shards]) for o in part]
+
+    def step(self, actions: list[str]):
+        parts = self._ray.get([s.step.remote(actions[lo:hi]) for s, (lo, hi) in zip(self.shards, self.bounds)])
+        final = [o for part in parts for o in part[0]]
+        rewards, terminated, truncated, success = (np.concatenate([part[k] for part in parts]) for k in range(1, 5))
+        self.observations = [o for part in parts for o in part[5]]
+        return final, rewards, terminated, truncated, success
+
+    def close(self) -> None:
+        if self.shards:
+            self._ray.get([s.close.remote() for s in self.shards])
+            for s in self.shards:
+                self._ray.kill(s)
+            self.shards = []
+
+
 class RolloutCollector:
     """Runs ``num_envs`` episodes of ``env_id`` in parallel and returns utterance-level transitions.
 
     ``split`` is given to every reset (``None`` for envs without splits, e.g. JerichoDetective);
-    ``env_kwargs`` go to the env constructor (e.g. ``oracle=...``, ``max_turns=...``).
+    ``env_kwargs`` go to the env constructor (e.g. ``oracle=...``, ``max_turns=...``). ``ray_workers=W``
+    (``W >= 1``) runs the sub-envs in ``W`` Ray actors, each created with ``ray_actor_options``
+    (default ``{"num_cpus": 1}``); 0 keeps them in this process.
     """
 
     def __init__(
-        self, env_id: str, num_envs: int = 32, split: str | None = "train", seed: int = 0, **env_kwargs: Any
+        self, env_id: str, num_envs: int = 32, split: str | None = "train", seed: int = 0, *,
+        ray_workers: int = 0, ray_actor_options: dict | None = None, **env_kwargs: Any
     ) -> None:
         import archer_envs  # noqa: F401  (registers the ids)
 
@@ -196,10 +273,15 @@ class RolloutCollector:
         self.env_id = env_id
         self.split = split
         self.seed = int(seed)
-        vectorized = gym.spec(env_id).vector_entry_point is not None
-        backend = _VectorEnvs if vectorized else _SideBySideEnvs
-        self.vectorized = vectorized
-        self._envs = backend(env_id, self.num_envs, split, self.seed, env_kwargs)
+        if not isinstance(ray_workers, (int, np.integer)) or isinstance(ray_workers, bool) or ray_workers < 0:
+            raise ValueError(f"ray_workers must be a non-negative integer, got {ray_workers!r}")
+        self.vectorized = gym.spec(env_id).vector_entry_point is not None
+        self.ray_workers = int(ray_workers)
+        if self.ray_workers:
+            self._envs = _RayEnvs(env_id, self.num_envs, split, self.seed, env_kwargs, self.ray_workers,
+                                  ray_actor_options)
+        else:
+            self._envs = _backend(env_id)(env_id, self.num_envs, split, self.seed, env_kwargs)
         self._running: list[list[Transition]] = [[] for _ in range(self.num_envs)]
         self._held_back: list[EpisodeRecord] = []  # ended on a step past the last quota
         # Lifetime counters (e.g. the x-axis of training curves).
@@ -209,7 +291,9 @@ class RolloutCollector:
 
     @property
     def env(self):
-        """The vector env, or the list of single envs."""
+        """The vector env, or the list of single envs (in this process only: not with Ray workers)."""
+        if self.ray_workers:
+            raise AttributeError("the envs of a collector with Ray workers live in the Ray actors")
         return self._envs.env if self.vectorized else self._envs.envs.envs
 
     @property

@@ -38,7 +38,7 @@ from archer_gym.agents.progress import stage
 CHECKPOINT_DIR, LOG_DIR, BC_DIR, BEHAVIOUR_FILE, EVAL_DIR = "checkpoint", "logs", "bc", "behaviour.jsonl", "eval"
 # Fields a resumed run may change: its budgets, how often it evaluates and saves, where it lives and runs.
 RESUMABLE_CHANGES = ("out", "device", "iterations", "max_minutes", "max_trajectories", "eval_every", "checkpoint_every",
-                     "extra")
+                     "ray_workers", "extra")
 
 
 @dataclass
@@ -79,6 +79,7 @@ class RunConfig:
     max_trajectories: int | None = 2048  # stop once this many trajectories were collected (None: no limit)
     rollouts_per_iteration: int = 32  # trajectories collected per iteration
     num_envs: int = 32  # episodes played side by side while collecting
+    ray_workers: int = 0  # >= 1: the collecting envs (and their oracles) run in this many Ray actors
     gamma: float | None = None  # discount; None: per env (0.95; Detective 0.98; WebShop 0.9)
     temperature: float = 1.0  # sampling temperature of rollouts
     grad_clip: float = 1.0  # max gradient norm of every update
@@ -94,6 +95,7 @@ class RunConfig:
         return {
             "iterations": self.iterations >= 1, "rollouts_per_iteration": self.rollouts_per_iteration >= 1,
             "num_envs": self.num_envs >= 1, "grad_clip": self.grad_clip > 0,
+            "ray_workers": 0 <= self.ray_workers <= self.num_envs,
             "temperature": self.temperature > 0, "eval_temperature": self.eval_temperature >= 0,
             "eval_every": self.eval_every >= 0, "checkpoint_every": self.checkpoint_every >= 1,
             "behaviour_episodes": self.behaviour_episodes >= 1, "expert_episodes": self.expert_episodes >= 0,
@@ -311,7 +313,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     # A resumed run restarts the env stream from a seed derived from its iteration: reproducible,
     # though not bit-identical to an uninterrupted run.
     collector = RolloutCollector(cfg.env_id, num_envs=cfg.num_envs, split=cfg.train_split,
-                                 seed=cfg.seed + 1000 * state["iteration"])
+                                 seed=cfg.seed + 1000 * state["iteration"], ray_workers=cfg.ray_workers)
     iteration, trajectories, elapsed_before = state["iteration"], state["trajectories"], state["seconds"]
     actor_updates = int(state.get("actor_updates", 0))
     resumed_at = iteration

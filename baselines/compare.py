@@ -18,15 +18,18 @@ Each run stops at ``--budget`` trajectories (``max_trajectories``) and is evalua
 with the shared harness: the learning curve every ``eval_every`` iterations, and a final evaluation.
 Seeds: run ``k`` uses seed ``k`` for its RL phase and its test episode list (the same list for every
 algorithm with that seed, so they are compared on the same secrets).
+
+Where the runs run: one after another in this process, or (``ray=True`` / an address) as Ray tasks with
+declared resources (``cpus_per_run``, ``gpus_per_run``) on a local Ray instance or a cluster. A task
+whose worker dies is re-run up to ``retries`` times and resumes from its checkpoint; a run that
+finished before is read back, never re-run, so an interrupted comparison loses no finished run.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,7 +82,7 @@ class RunSpec:
     budget: int
     config_file: str | None
     overrides: tuple[tuple[str, Any], ...]  # (field, value) pairs, hashable
-    threads: int | None = None  # torch threads in a worker process
+    threads: int | None = None  # torch threads of the run (None: torch's default)
 
 
 def make_run_config(spec: RunSpec):
@@ -190,11 +193,48 @@ def _git_commit() -> str | None:
         return None
 
 
+def import_ray():
+    try:
+        import ray
+    except ModuleNotFoundError as err:
+        raise ModuleNotFoundError("running the comparison on Ray needs Ray: pip install 'archer-gym[ray]'",
+                                  name="ray") from err
+    return ray
+
+
+def run_on_ray(specs: list[RunSpec], done: Callable[[RunSpec, dict[str, Any]], None], address: str | None = None,
+               cpus_per_run: float = 1, gpus_per_run: float = 0, retries: int = 2) -> None:
+    """Each spec as a Ray task (:func:`run_one`) reserving ``cpus_per_run`` CPUs and ``gpus_per_run`` GPUs;
+    ``done(spec, record)`` as each finishes. Connects to ``address`` (None: ``RAY_ADDRESS`` or a new local
+    instance) unless this process is connected already. A task whose worker dies is re-run up to
+    ``retries`` times (resuming from its checkpoint); an exception in a run is raised here, once the runs
+    already in flight have ended."""
+    ray = import_ray()
+    if not ray.is_initialized():
+        ray.init(address=address)
+    task = ray.remote(run_one).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=retries)
+    pending = {task.remote(spec): spec for spec in specs}
+    failure: BaseException | None = None
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        spec = pending.pop(ready[0])
+        try:
+            done(spec, ray.get(ready[0]))
+        except ray.exceptions.RayError as err:
+            failure = failure or err
+    if failure is not None:
+        raise failure
+
+
 def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, out: str | Path = "runs/compare",
-            preset: str = "cpu", jobs: int = 1, config_dir: str | Path = CONFIG_DIR,
+            preset: str = "cpu", config_dir: str | Path = CONFIG_DIR,
             thresholds: list[float] | None = None, echo: Callable[[str], None] = print,
-            command: str | None = None, **overrides: Any) -> dict[str, Any]:
-    """Run (or resume) the comparison and write results.json, results.md and learning_curves.png."""
+            command: str | None = None, ray: bool | str = False, cpus_per_run: int | None = None,
+            gpus_per_run: float = 0.0, retries: int = 2, **overrides: Any) -> dict[str, Any]:
+    """Run (or resume) the comparison and write results.json, results.md and learning_curves.png.
+    ``ray``: False runs the runs one after another here; True (or a cluster address) runs them as Ray
+    tasks (:func:`run_on_ray`). ``cpus_per_run`` sets each run's torch threads (and its Ray reservation,
+    default 1)."""
     from archer_gym.agents.algorithms import get_algorithm
 
     if not algos:
@@ -203,13 +243,20 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
         get_algorithm(algo)  # unknown names fail before any work
     if len(set(algos)) != len(algos):
         raise ValueError(f"algorithms listed twice: {','.join(algos)}")
-    if seeds < 1 or budget < 1 or jobs < 1:
-        raise ValueError(f"seeds, budget and jobs must be positive, got seeds={seeds}, budget={budget}, jobs={jobs}")
+    if seeds < 1 or budget < 1:
+        raise ValueError(f"seeds and budget must be positive, got seeds={seeds}, budget={budget}")
+    if (cpus_per_run is not None and cpus_per_run < 1) or gpus_per_run < 0 or retries < 0:
+        raise ValueError(f"cpus_per_run must be >= 1, gpus_per_run and retries >= 0; got {cpus_per_run}, "
+                         f"{gpus_per_run}, {retries}")
+    if gpus_per_run and not ray:
+        raise ValueError("gpus_per_run reserves GPUs for Ray tasks: use it with ray=True (--ray)")
+    if ray:
+        import_ray()  # a missing extra fails before any work
     out = Path(out)
     from archer_gym.agents.training import BC_DIR, BEHAVIOUR_FILE, RunConfig
 
     shared = {**overrides, "init": str(out / BC_DIR), "behaviour_data": str(out / BEHAVIOUR_FILE)}
-    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+    threads = cpus_per_run if cpus_per_run is not None else (1 if ray else None)
     # A --set field applies to the algorithms that have it (critic_steps: ArCHer and CHAI); one that
     # no algorithm has is an error.
     known = {a: {f.name for f in fields(get_algorithm(a).make_config(preset, env_id))} for a in algos}
@@ -236,16 +283,14 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
              f"{record['final_success']:.2f}) after {record['trajectories']} trajectories, "
              f"{record['wall_time_s'] / 60:.1f} min")
 
-    if jobs == 1:
+    if ray:
+        echo(f"running {len(specs)} runs as Ray tasks ({threads} CPU, {gpus_per_run} GPU each)")
+        run_on_ray(specs, done, address=None if ray is True else str(ray), cpus_per_run=threads,
+                   gpus_per_run=gpus_per_run, retries=retries)  # summarize() puts the records in table order
+    else:
         for spec in specs:
             echo(f"running {spec.algo} seed {spec.seed} -> {spec.out}")
             done(spec, run_one(spec))
-    else:
-        import multiprocessing
-
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for spec, record in zip(specs, pool.map(run_one, specs)):
-                done(spec, record)
     results = summarize(env_id, algos, records, budget=budget, seeds=seeds, preset=preset, thresholds=thresholds,
                         protocol=overrides.get("protocol", "paper"))
     results.update(command=command, wall_time_s=float(sum(r["wall_time_s"] for r in records)),

@@ -5,6 +5,7 @@ equations, the comparison runner end to end on a tiny budget, and its results sc
 
 import copy
 import json
+import sys
 
 import jsonschema
 import numpy as np
@@ -272,6 +273,14 @@ def test_compare_rejects_bad_requests(tmp_path):
     result = runner.invoke(cli, ["compare", "--algos", "ppo,archer", "--budget", "64", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "max_trajectories=64" in result.output and "warmup_iterations" in result.output
     assert not (tmp_path / "x").exists()
+    result = runner.invoke(cli, ["compare", "--jobs", "2", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "--jobs is gone" in result.output and "--ray" in result.output
+    result = runner.invoke(cli, ["compare", "--algos", "ppo", "--gpus-per-run", "1", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "gpus_per_run" in result.output and "--ray" in result.output
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "ray", None)  # as if the ray extra were not installed
+        result = runner.invoke(cli, ["compare", "--algos", "ppo", "--ray", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "pip install 'archer-gym[ray]'" in result.output
     result = runner.invoke(cli, ["compare", "--algos", "ppo", "--set", "clip_range=0", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "clip_range" in result.output
     assert not (tmp_path / "x").exists()  # refused before any work

@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import copy
-import json
-import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import gymnasium as gym
 import openai
 import pytest
 import torch
+from chat_server import serve
 
 import archer_envs  # noqa: F401  (registers the envs)
 from archer_envs.oracles import BACKENDS, Oracle, make_oracle
@@ -33,116 +30,14 @@ from archer_envs.twenty_questions.knowledge import (
 TASK = TWENTY_QUESTIONS_TASK
 
 
-# --- a real OpenAI-compatible chat server on 127.0.0.1 ------------------------------------------
-
-
-class ChatServerState:
-    """What the test controls and observes: failure/slowness modes and every request received."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []  # {"path", "headers", "body"} per HTTP request, failed ones too
-        self.lock = threading.Lock()
-        self.fail_first = 0  # the first N requests get HTTP 500
-        self.delay = 0.0  # seconds to stall before answering
-        self.release = threading.Event()  # set at teardown so a stalled handler ends at once
-        self.base_url = ""
-
-    def bodies(self) -> list[dict]:
-        with self.lock:
-            return [r["body"] for r in self.requests]
-
-
-def chat_reply(user_message: str) -> str:
-    """The server's oracle: "Yes, it is." when the question names the object, else "no"."""
-    obj = re.search(r"^The object is: (.+)\.$", user_message, re.MULTILINE)
-    question = re.search(r"^Question: (.*)$", user_message, re.MULTILINE)
-    if obj is None or question is None:
-        return "I cannot tell without an object and a question."
-    if "depend" in question.group(1).lower():
-        return "It depends."
-    return "Yes, it is." if obj.group(1).lower() in question.group(1).lower() else "no"
-
-
-class ChatHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep pytest output clean
-        pass
-
-    def _send_json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_POST(self) -> None:
-        state: ChatServerState = self.server.state
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        with state.lock:
-            state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-            n = len(state.requests)
-        if self.path != "/v1/chat/completions":
-            self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
-            return
-        if n <= state.fail_first:
-            # retry-after-ms is the openai client's own header for the retry delay: without it the
-            # client backs off 0.5 s, 1 s, 2 s, ... (INITIAL_RETRY_DELAY * 2**n, minus up to 25 % jitter).
-            self._send_json(
-                500,
-                {"error": {"message": "simulated overload", "type": "server_error"}},
-                headers={"retry-after-ms": "20"},
-            )
-            return
-        if state.delay:
-            state.release.wait(state.delay)
-        user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-        reply = chat_reply(user)
-        self._send_json(
-            200,
-            {
-                "id": f"chatcmpl-test-{n}",
-                "object": "chat.completion",
-                "created": int(time.time()),
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": reply},
-                        "finish_reason": "stop",
-                        "logprobs": None,
-                    }
-                ],
-                "usage": {"prompt_tokens": len(user.split()), "completion_tokens": len(reply.split()),
-                          "total_tokens": len(user.split()) + len(reply.split())},
-            },
-        )
-
-
-class ChatServer(ThreadingHTTPServer):
-    block_on_close = False  # never wait at shutdown for a handler the client already gave up on
-
-    def handle_error(self, request, client_address) -> None:
-        pass  # a timed-out client closes its socket; the late reply's broken pipe is expected
-
-
+# --- a real OpenAI-compatible chat server on 127.0.0.1 (tests/chat_server.py) ------------------
 @pytest.fixture
 def chat_server(monkeypatch):
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
                 "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
-    state = ChatServerState()
-    server = ChatServer(("127.0.0.1", 0), ChatHandler)
-    server.state = state
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    yield state
-    state.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serve() as state:
+        yield state
 
 
 @pytest.fixture
@@ -205,6 +100,16 @@ def test_openai_disk_cache_survives_a_new_oracle(chat_server, openai_oracle, tmp
     uncached = openai_oracle(cache_path=None)
     assert uncached.answer(secrets[:1], questions[:1]) == [YES]
     assert len(chat_server.requests) == 7
+
+
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_openai_keeps_its_concurrency_in_flight_and_no_more(chat_server, openai_oracle, concurrency):
+    """A batch is answered with ``concurrency`` requests at once (what `vllm serve` batches on the GPU)."""
+    chat_server.delay = 0.2  # a served model's generation time: every request overlaps the next ones
+    oracle = openai_oracle(concurrency=concurrency, cache_path=None)
+    questions = [f"Is it a cat, question {i}?" for i in range(16)]
+    assert oracle.answer(["Cat"] * 16, questions) == [YES] * 16
+    assert len(chat_server.requests) == 16 and chat_server.max_in_flight == concurrency
 
 
 def test_openai_retries_server_errors(chat_server, openai_oracle):

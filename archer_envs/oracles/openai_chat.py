@@ -100,17 +100,23 @@ class ChatEndpoint:
         self.concurrency = max(1, int(concurrency))
         self.disk_cache = ReplyCache(cache_path) if cache_path is not None and self.temperature == 0 else None
         self.requests_sent = 0
+        self._count_lock = threading.Lock()  # requests are sent from the pool's threads
 
     def _key(self, messages: list[dict[str, str]]) -> str:
         blob = json.dumps([self.cache_name, self.base_url, self.model, self.max_tokens, messages], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    def cached(self, messages: list[dict[str, str]]) -> str | None:
+        """The disk cache's reply to one conversation, or None."""
+        return None if self.disk_cache is None else self.disk_cache.get(self._key(messages))
 
     def reply(self, messages: list[dict[str, str]]) -> str:
         """The raw reply to one conversation (from the disk cache when there)."""
         key = self._key(messages)
         if self.disk_cache is not None and (hit := self.disk_cache.get(key)) is not None:
             return hit
-        self.requests_sent += 1
+        with self._count_lock:
+            self.requests_sent += 1
         response = self.client.chat.completions.create(
             model=self.model, messages=messages, temperature=self.temperature, max_tokens=self.max_tokens
         )
@@ -120,10 +126,17 @@ class ChatEndpoint:
         return text
 
     def replies(self, conversations: list[list[dict[str, str]]]) -> list[str]:
-        if self.concurrency == 1 or len(conversations) <= 1:
-            return [self.reply(c) for c in conversations]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(conversations))) as pool:
-            return list(pool.map(self.reply, conversations))
+        """The raw replies, in order: cache hits read here, the misses sent ``concurrency`` at a time."""
+        out = [self.cached(c) for c in conversations]
+        missing = [i for i, reply in enumerate(out) if reply is None]
+        if self.concurrency == 1 or len(missing) <= 1:
+            fetched = [self.reply(conversations[i]) for i in missing]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(missing))) as pool:
+                fetched = list(pool.map(self.reply, [conversations[i] for i in missing]))
+        for i, reply in zip(missing, fetched):
+            out[i] = reply
+        return out
 
     def close(self) -> None:
         if self.disk_cache is not None:

@@ -26,24 +26,34 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def make_agent(name: str, env_id: str):
+def agent_factory(name: str, env_id: str):
+    """A function making the agent afresh (same seeds, so every setting plays the same trajectories)."""
     if name == "noisy":
         from archer_envs.scripted import scripted_policy
 
-        return scripted_policy(env_id, "noisy", seed=0)
+        return lambda: scripted_policy(env_id, "noisy", seed=0)
     from archer_gym.agents.data import generate_dataset
     from archer_gym.agents.lm_policy import LMPolicy
 
     # the tokenizer is trained on a few behaviour episodes, as BC trains it on the behaviour data
     texts = [turn.action for t in generate_dataset(env_id, "noisy", episodes=20,
                                                    split="train", seed=1) for turn in t.turns]
-    return LMPolicy.offline_default(texts, n_layer=2, n_embd=128, n_head=4, max_new_tokens=32, temperature=1.0,
-                                    vocab_size=500)
+    policy = LMPolicy.offline_default(texts, n_layer=2, n_embd=128, n_head=4, max_new_tokens=32, temperature=1.0,
+                                      vocab_size=500)
+
+    def fresh():
+        import torch
+
+        torch.manual_seed(0)  # the sampling stream starts over
+        return policy
+
+    return fresh
 
 
-def measure(env_id: str, agent, workers: int, num_envs: int, episodes: int) -> dict:
+def measure(env_id: str, make_agent, workers: int, num_envs: int, episodes: int) -> dict:
     from archer_gym.agents.rollout import RolloutCollector
 
+    agent = make_agent()
     start = time.perf_counter()
     collector = RolloutCollector(env_id, num_envs=num_envs, seed=0, ray_workers=workers)
     startup = time.perf_counter() - start
@@ -53,6 +63,7 @@ def measure(env_id: str, agent, workers: int, num_envs: int, episodes: int) -> d
     finally:
         collector.close()
     return {"workers": workers, "startup_s": startup, "trajectories": len(rollout.episodes),
+            "transitions": tuple(rollout.transitions),
             "steps": rollout.vector_steps, "seconds": rollout.wall_time,
             "traj_per_s": len(rollout.episodes) / rollout.wall_time,
             "ms_per_step": 1000 * rollout.wall_time / rollout.vector_steps}
@@ -79,10 +90,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{max(workers)} logical CPUs (one per actor); driver torch threads 1")
     print(f"env {args.env}, {args.num_envs} sub-envs, {args.episodes} trajectories timed per setting\n")
     for agent_name in args.agents.split(","):
-        agent = make_agent(agent_name, args.env)
-        rows = [measure(args.env, agent, w, args.num_envs, args.episodes) for w in [0, *workers]]
+        make_agent = agent_factory(agent_name, args.env)
+        rows = [measure(args.env, make_agent, w, args.num_envs, args.episodes) for w in [0, *workers]]
+        same = len({(r["trajectories"], r["steps"], r["transitions"]) for r in rows}) == 1
         base = rows[0]["ms_per_step"]
-        print(f"agent {agent_name}:")
+        print(f"agent {agent_name} ({'the same' if same else 'NOT the same'} trajectories in every setting):")
         print("| envs in | start-up (s) | trajectories | vector steps | wall (s) | trajectories/s | ms/step "
               "| overhead/step (ms) |")
         print("|---|---|---|---|---|---|---|---|")

@@ -1,11 +1,12 @@
 """Scale-out on Ray (the ``ray`` extra), on a local Ray instance with 2 CPUs: rollout envs in Ray actors
 give the in-process trajectories, a comparison run as Ray tasks lands the in-process results file, and a
-run whose worker is killed is re-run and loses no finished run."""
+run whose worker is killed is re-run while the finished run is not."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -79,17 +80,6 @@ def without_timings(results: dict) -> dict:
     return strip(results)
 
 
-def test_a_comparison_run_as_ray_tasks_lands_the_in_process_results(local_ray, tmp_path):
-    config_dir = tiny_config_dir(tmp_path)
-    kwargs = dict(seeds=2, budget=4, config_dir=config_dir, echo=lambda _: None, cpus_per_run=1)
-    here = compare(TQ, ["filtered_bc"], out=tmp_path / "here", **kwargs)
-    there = compare(TQ, ["filtered_bc"], out=tmp_path / "ray", ray=True, **kwargs)
-    assert [r["seeds"] for r in there["algorithms"]] == [[0, 1]]
-    assert without_timings(there) == without_timings(here)
-    on_disk = json.loads((tmp_path / "ray" / "results.json").read_text())
-    assert without_timings(on_disk) == without_timings(json.loads((tmp_path / "here" / "results.json").read_text()))
-
-
 def run_processes() -> list[int]:
     """PIDs of Ray workers executing a comparison run (Ray titles them 'ray::run_one')."""
     pids = []
@@ -102,34 +92,47 @@ def run_processes() -> list[int]:
     return pids
 
 
+def kill_a_run_once_it_has_started(run_dir: Path, killed: list[int]) -> None:
+    """SIGKILL the Ray worker running a comparison run once ``run_dir`` has its first metrics line."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not killed:
+        if (run_dir / "logs" / "metrics.jsonl").is_file():
+            pids = run_processes()
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+        time.sleep(0.05)
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the worker through /proc")
-def test_a_killed_worker_is_re_run_and_no_finished_run_is_lost(local_ray, tmp_path):
+def test_ray_tasks_land_the_in_process_results_and_a_killed_worker_loses_no_finished_run(local_ray, tmp_path):
     config_dir = tiny_config_dir(tmp_path)
-    out = tmp_path / "cmp"
-    kwargs = dict(seeds=2, budget=8, config_dir=config_dir, echo=lambda _: None, cpus_per_run=1)
-    killed = []
+    kwargs = dict(seeds=2, budget=4, config_dir=config_dir, echo=lambda _: None, cpus_per_run=1)
+    here = compare(TQ, ["filtered_bc"], out=tmp_path / "here", **kwargs)
+    out = tmp_path / "ray"
+    out.mkdir()
+    for shared in ("bc", "behaviour.jsonl"):  # the same BC start (it is made before the runs, in this process)
+        (shutil.copytree if (tmp_path / "here" / shared).is_dir() else shutil.copy)(tmp_path / "here" / shared,
+                                                                                     out / shared)
+    there = compare(TQ, ["filtered_bc"], out=out, ray=True, **kwargs)
+    assert [r["seeds"] for r in there["algorithms"]] == [[0, 1]]
+    assert without_timings(there) == without_timings(here)
+    on_disk = json.loads((out / "results.json").read_text())
+    assert without_timings(on_disk) == without_timings(json.loads((tmp_path / "here" / "results.json").read_text()))
 
-    def kill_the_first_run_once_it_has_a_checkpoint():
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not killed:
-            if any((out / "filtered_bc" / f"seed-{s}" / "checkpoint").is_dir() for s in (0, 1)):
-                pids = run_processes()
-                if pids:
-                    os.kill(pids[0], signal.SIGKILL)
-                    killed.append(pids[0])
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_the_first_run_once_it_has_a_checkpoint, daemon=True)
+    # Seed 1 starts over and its worker is killed mid-run: Ray re-runs it (from its checkpoint when it has
+    # one), and seed 0, finished, is read back and never re-run.
+    seed_0 = out / "filtered_bc" / "seed-0" / "checkpoint" / "training_state.pt"
+    stamp = seed_0.stat().st_mtime
+    shutil.rmtree(out / "filtered_bc" / "seed-1")
+    killed: list[int] = []
+    killer = threading.Thread(target=kill_a_run_once_it_has_started, args=(out / "filtered_bc" / "seed-1",
+                                                                               killed), daemon=True)
     killer.start()
-    results = compare(TQ, ["filtered_bc"], out=out, ray=True, retries=2, **kwargs)
+    again = compare(TQ, ["filtered_bc"], out=out, ray=True, retries=2, **kwargs)
     killer.join()
     assert killed, "no run was killed: the test did not test anything"
-    (row,) = results["algorithms"]
-    assert row["seeds"] == [0, 1] and row["trajectories"] == 8 and len(row["per_seed_return"]) == 2
-    # and a fresh call reads both runs back without re-running them
-    stamps = {s: (out / "filtered_bc" / f"seed-{s}" / "checkpoint" / "training_state.pt").stat().st_mtime
-              for s in (0, 1)}
-    again = compare(TQ, ["filtered_bc"], out=out, ray=True, **kwargs)
-    assert again["algorithms"][0]["per_seed_return"] == row["per_seed_return"]
-    assert stamps == {s: (out / "filtered_bc" / f"seed-{s}" / "checkpoint" / "training_state.pt").stat().st_mtime
-                      for s in (0, 1)}
+    (row,) = again["algorithms"]
+    assert row["seeds"] == [0, 1] and row["trajectories"] == 4 and len(row["per_seed_return"]) == 2
+    assert seed_0.stat().st_mtime == stamp
+    assert row["per_seed_return"][0] == there["algorithms"][0]["per_seed_return"][0]

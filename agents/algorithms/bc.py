@@ -170,7 +170,8 @@ def bc_start(cfg: RunConfig, log=None) -> Path:
         stage(log, f"behaviour data: {cfg.behaviour_episodes} {cfg.behaviour_policy} + {cfg.expert_episodes} expert "
                    f"episodes on the {cfg.train_split} split -> {cfg.behaviour_path}")
         make_behaviour_data(cfg, cfg.behaviour_path)
-    stage(log, f"behaviour cloning: {cfg.bc_epochs} epochs -> {bc_dir} (a finished one is reused)")
+    epochs = f"{cfg.bc_epochs} epoch{'s' if cfg.bc_epochs != 1 else ''}"
+    stage(log, f"behaviour cloning: {epochs} -> {bc_dir} (a finished one is reused)")
     train_bc(bc_cfg, progress=sys.stderr.isatty(), log=log)  # returns at once when finished; refuses another run's
     return bc_dir
 

@@ -16,7 +16,7 @@ Set-up is idempotent and needs only Python >= 3.10 and this repository:
      configured package index / find-links (a CPU-only machine there must provide a CPU wheel;
      plain PyPI would serve the multi-gigabyte CUDA build, so we warn);
    ``ARCHER_TORCH_INDEX_URL`` overrides the index used for torch, ``ARCHER_SKIP_TORCH=1`` skips it;
-3. ``pip install -c constraints.txt -e .[embed,leaderboard,test,ray]``: every dependency at the exact
+3. ``pip install -c constraints.txt -e .[embed,leaderboard,test,ray,accelerate]``: every dependency at the exact
    version recorded in ``constraints.txt`` (checked in, regenerated only by ``bootstrap.py lock``), so
    the README's commands and CI install the same set every day. ``pyproject.toml`` keeps version
    ranges for ``pip install archer-gym``. The lock applies on the Python it was made with (its entries
@@ -46,7 +46,7 @@ VENV = ROOT / ".venv"
 LATEST_VENV = ROOT / ".venv-latest"  # test-latest: the newest releases the ranges allow
 LOCK_VENV = ROOT / ".venv-lock"  # lock: a scratch environment the lock is read from
 CONSTRAINTS = ROOT / "constraints.txt"
-EXTRAS = "embed,leaderboard,test,ray"
+EXTRAS = "embed,leaderboard,test,ray,accelerate"
 TORCH_VERSION = "2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 

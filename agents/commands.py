@@ -222,6 +222,10 @@ def _train_command(name: str) -> None:
             result = algo.train(cfg, log=ProgressLog.for_run(click.echo, algo.label, cfg))
         except (ValueError, FileNotFoundError) as err:
             raise click.UsageError(str(err)) from err
+        from archer_gym.agents.distributed import Group
+
+        if not Group().main:  # under `accelerate launch`, rank 0 reports
+            return
         e, t = result.final_eval, result.timings
         click.echo(
             f"{algo.label} on {env_id}: {result.iterations} iterations, {result.trajectories} trajectories, "

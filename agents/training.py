@@ -20,6 +20,7 @@ algorithm's own) and atomic checkpoints (``out/checkpoint``) from which a run re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import sys
@@ -275,7 +276,12 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     ``rollouts_per_iteration`` trajectories with ``learner.acting_agent()`` → ``learner.update`` →
     evaluate every ``eval_every`` iterations → log → checkpoint every ``checkpoint_every``. Stops at
     ``iterations``, ``max_minutes`` or ``max_trajectories``, whichever first, then evaluates the
-    final agent into ``out/eval``. ``log(step, **row)`` gets every row of the metrics log."""
+    final agent into ``out/eval``. ``log(step, **row)`` gets every row of the metrics log.
+
+    Under ``accelerate launch`` (:mod:`archer_gym.agents.distributed`), every process runs this loop:
+    each collects its share of ``rollouts_per_iteration`` with its own env and sampling streams, the
+    learner averages every gradient over the processes, and rank 0 alone makes the BC start, evaluates,
+    logs and writes checkpoints."""
     from archer_envs.benchmark import write_results
     from archer_gym.agents.algorithms.bc import bc_start
     from archer_gym.agents.checkpoint import (
@@ -285,35 +291,59 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
         load_policy,
         save_checkpoint,
     )
+    from archer_gym.agents.distributed import process_group
     from archer_gym.agents.logger import MetricLogger
     from archer_gym.agents.rollout import RolloutCollector
     from archer_gym.agents.seeding import seed_everything
 
+    group = process_group()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     seed_everything(cfg.seed)
     ckpt = out / CHECKPOINT_DIR
-    bc_dir = bc_start(cfg, log=log)
+    if not group.main:
+        log = None  # rank 0 reports
+    if group.main:
+        bc_dir = bc_start(cfg, log=log)
+    group.barrier()
+    if not group.main:
+        bc_dir = bc_start(cfg)  # made by rank 0: found finished
     if is_checkpoint(ckpt):
         policy, saved, state = load_checkpoint(ckpt, device=cfg.device)
         check_resumable(ckpt, saved, asdict(cfg), ignore=RESUMABLE_CHANGES)
-        truncate_logs(out / LOG_DIR, state["iteration"])
+        if group.main:
+            truncate_logs(out / LOG_DIR, state["iteration"])
     else:
         policy = load_policy(bc_dir, device=cfg.device)
         state = {"iteration": 0, "trajectories": 0, "seconds": 0.0, "timings": {}, "actor_updates": 0}
     policy.max_new_tokens = cfg.max_new_tokens
     policy.model.eval()
     learner = build_learner(policy, cfg)
+    if group.world > 1:
+        if not getattr(learner, "data_parallel", False):
+            raise ValueError(f"{name} does not train over several processes yet (ArCHer does): launch it alone")
+        group.broadcast(policy.model)  # identical starts (they are: the same checkpoint and seed; made sure)
+        for module in (getattr(learner, "critic", None), getattr(learner, "target_critic", None)):
+            if module is not None:
+                group.broadcast(module)
     if "learner" in state:
         learner.load_state_dict(state["learner"])
     elif getattr(cfg, "prefill_buffer", False):
         learner.prefill()
+    if group.world > 1:  # each rank its own sampling, replay and env streams from here on
+        rank_seed = cfg.seed + 7919 * group.rank
+        torch.manual_seed(rank_seed)
+        if hasattr(learner, "buffer"):
+            learner.buffer.rng = np.random.default_rng(rank_seed)
+            learner.pool_rng = np.random.default_rng(rank_seed + 7)
     columns = COMMON_COLUMNS + tuple(c for c in learner.metric_columns if c not in COMMON_COLUMNS) + TIMING_COLUMNS
     timings = {k: float(state["timings"].get(k, 0.0)) for k in TIMINGS}
     # A resumed run restarts the env stream from a seed derived from its iteration: reproducible,
     # though not bit-identical to an uninterrupted run.
     collector = RolloutCollector(cfg.env_id, num_envs=cfg.num_envs, split=cfg.train_split,
-                                 seed=cfg.seed + 1000 * state["iteration"], ray_workers=cfg.ray_workers)
+                                 seed=cfg.seed + 1000 * state["iteration"] + 7919 * group.rank,
+                                 ray_workers=cfg.ray_workers)
+    rollouts_per_rank = -(-cfg.rollouts_per_iteration // group.world)  # ceil: at least the configured total
     iteration, trajectories, elapsed_before = state["iteration"], state["trajectories"], state["seconds"]
     actor_updates = int(state.get("actor_updates", 0))
     resumed_at = iteration
@@ -321,6 +351,8 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     last_eval: dict[str, Any] | None = state.get("last_eval")
 
     def save() -> None:
+        if not group.main:
+            return
         state.update(iteration=iteration, trajectories=trajectories, timings=timings, last_eval=last_eval,
                      actor_updates=actor_updates, seconds=elapsed_before + time.perf_counter() - start,
                      trains_policy=bool(getattr(learner, "trains_policy", True)), learner=learner.state_dict())
@@ -331,15 +363,20 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
             return False
         if cfg.max_trajectories is not None and trajectories >= cfg.max_trajectories:
             return False
-        return cfg.max_minutes is None or elapsed_before + time.perf_counter() - start < 60.0 * cfg.max_minutes
+        # wall time differs between processes: rank 0's clock decides for all
+        return group.agree(cfg.max_minutes is None
+                           or elapsed_before + time.perf_counter() - start < 60.0 * cfg.max_minutes)
 
     bar = None
-    if progress:
+    if progress and group.main:
         from tqdm import tqdm
 
         bar = tqdm(total=cfg.iterations, initial=iteration, desc=name, unit="it")
-    with MetricLogger(out / LOG_DIR, console=False) as logger, collector:
+    logs = MetricLogger(out / LOG_DIR, console=False) if group.main else contextlib.nullcontext()
+    with logs as logger, collector:
         def emit(step: int, row: dict[str, Any]) -> None:
+            if not group.main:
+                return
             unknown = set(row) - set(columns)
             if unknown:
                 raise KeyError(f"{name} metrics {sorted(unknown)} are not among the log's columns")
@@ -350,7 +387,12 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
         evaluated: dict[str, Any] = {}  # this process's latest evaluation: its iteration and result
 
         def run_eval(row: dict[str, Any], out_dir: Path | None = None) -> dict[str, Any]:
-            """Evaluate, add the time to ``timings`` and the scores to ``row``; returns the summary."""
+            """Evaluate, add the time to ``timings`` and the scores to ``row``; returns the summary
+            (rank 0 evaluates; the other ranks wait for its summary)."""
+            if not group.main:
+                summary = group.share(None)
+                row.update(eval_return=summary["mean_return"], eval_success=summary["success_rate"])
+                return summary
             t = time.perf_counter()
             if evaluated.get("iteration") == iteration:
                 # Nothing has learned since this iteration's evaluation and the seed is the same, so
@@ -365,7 +407,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
             row["eval_s"] = time.perf_counter() - t
             timings["eval"] += row["eval_s"]
             row.update(eval_return=summary["mean_return"], eval_success=summary["success_rate"])
-            return summary
+            return group.share(summary)
 
         if iteration == 0 and last_eval is None:
             row = {"trajectories": 0, "actor_updates": 0}
@@ -374,12 +416,13 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
         while budget_left():
             row: dict[str, Any] = {}
             t = time.perf_counter()
-            rollout = collector.collect(learner.acting_agent(), num_episodes=cfg.rollouts_per_iteration)
-            trajectories += len(rollout.episodes)
+            rollout = collector.collect(learner.acting_agent(), num_episodes=rollouts_per_rank)
+            trajectories += group.total(len(rollout.episodes))
             row["rollout_s"] = time.perf_counter() - t
             summary = rollout.summary()
-            row.update(trajectories=trajectories, train_return=summary["mean_return"],
-                       train_success=summary["success_rate"], train_length=summary["mean_length"])
+            row.update(trajectories=trajectories, train_return=group.mean(summary["mean_return"]),
+                       train_success=group.mean(summary["success_rate"]),
+                       train_length=group.mean(summary["mean_length"]))
             iteration += 1
             row.update(learner.update(rollout, iteration))
             actor_updates += int(row.get("actor_updates") or 0)
@@ -395,8 +438,8 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
                 bar.set_postfix(ret=f"{summary['mean_return']:.2f}", traj=trajectories)
             if iteration % cfg.checkpoint_every == 0:
                 save()
-        finished_before = (iteration == resumed_at and (last_eval or {}).get("iteration") == iteration
-                           and (out / EVAL_DIR / "summary.json").is_file())
+        finished_before = group.agree(iteration == resumed_at and (last_eval or {}).get("iteration") == iteration
+                                      and (out / EVAL_DIR / "summary.json").is_file())
         if not finished_before:  # a re-run of a finished run changes nothing: its final evaluation stands
             stage(log, f"final evaluation: {cfg.eval_episodes or 'every'} episodes of the {cfg.eval_split} split")
             row = {"trajectories": trajectories, "actor_updates": actor_updates, "final": True}
@@ -408,7 +451,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
         bar.close()
     result = TrainResult(ckpt, iteration, trajectories, state["seconds"], last_eval, bc_dir, dict(timings),
                          peak_memory_mb(), actor_updates, bool(getattr(learner, "trains_policy", True)))
-    if result.policy_is_bc_start:
+    if result.policy_is_bc_start and group.main:
         warn_no_actor_step(name, result, cfg)
     return result
 

@@ -28,6 +28,17 @@ TINY = dict(
 )
 
 
+@pytest.fixture(scope="module")
+def tiny_start(tmp_path_factory) -> dict:
+    """One BC start (behaviour data + BC on TINY) shared by the tests that need any: ``init`` and
+    ``behaviour_data`` for a config."""
+    from archer_gym.agents.algorithms.bc import bc_start
+
+    out = tmp_path_factory.mktemp("tiny-start")
+    cfg = make_config("cpu", TQ, out=str(out), **TINY)
+    return {"init": str(bc_start(cfg)), "behaviour_data": str(cfg.behaviour_path)}
+
+
 def metric_rows(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "logs" / "metrics.jsonl").read_text().splitlines()]
 
@@ -98,13 +109,12 @@ def test_the_table_the_curve_and_a_re_run_score_the_same_checkpoint_identically(
     assert {tag: episodes(out / "eval-all" / tag) for tag in table} == table
 
 
-def test_evaluating_a_policy_does_not_depend_on_the_global_random_stream(tmp_path):
-    from archer_gym.agents.algorithms.bc import bc_start
+def test_evaluating_a_policy_does_not_depend_on_the_global_random_stream(tmp_path, tiny_start):
     from archer_gym.agents.checkpoint import load_policy
     from archer_gym.agents.training import evaluate_policy
 
     cfg = make_config("cpu", TQ, out=str(tmp_path / "run"), **TINY)
-    policy = load_policy(bc_start(cfg))
+    policy = load_policy(tiny_start["init"])
     runs = []
     for seed in (1, 2):
         torch.manual_seed(seed)
@@ -136,9 +146,9 @@ def test_a_run_without_an_actor_step_is_labelled_as_the_bc_policy(tmp_path, caps
 
 
 # --- resume only what is yours ------------------------------------------------------------------------
-def test_a_run_directory_of_another_configuration_is_refused(tmp_path):
+def test_a_run_directory_of_another_configuration_is_refused(tmp_path, tiny_start):
     out = tmp_path / "run"
-    tiny = {**TINY, "warmup_iterations": 0}
+    tiny = {**TINY, "warmup_iterations": 0, **tiny_start}
     train_archer(make_config("cpu", TQ, out=str(out), iterations=1, max_minutes=None, **tiny))
     state = (out / "checkpoint" / "training_state.pt").read_bytes()
     with pytest.raises(ValueError, match=r"critic_steps: saved 2, now 3"):

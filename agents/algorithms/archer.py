@@ -90,6 +90,7 @@ from torch import nn
 from archer_gym.agents import config
 from archer_gym.agents.buffer import Batch, ReplayBuffer
 from archer_gym.agents.critic import CriticConfig, DoubleCritic, make_critic, polyak_update
+from archer_gym.agents.distributed import Group
 from archer_gym.agents.training import RunConfig, SampledPolicyAgents, TrainResult, mean_stats, run_training
 
 ArcherResult = TrainResult  # the name train_archer's result had before the algorithms shared one loop
@@ -199,7 +200,8 @@ class CriticLearner:
                                                  lr=cfg.critic_lr)
         self.buffer = ReplayBuffer(cfg.buffer_size, seed=cfg.seed)
         self.pool_rng = np.random.default_rng(cfg.seed + 7)  # minibatches of the per-iteration pool
-        self.critic_losses: list[float] = []  # mean critic loss per iteration (train_critic)
+        self.critic_losses: list[float] = []  # mean critic loss per iteration (train_critic), over all ranks
+        self.group = Group()  # the data-parallel processes (a group of one without a launcher)
 
     def sample_actions(self, observations: list[str]) -> list[str]:
         """a' ~ π(· | s) at the training temperature (no gradient)."""
@@ -257,6 +259,7 @@ class CriticLearner:
         loss = q_loss + v_loss
         self.critic_optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        self.group.average_gradients(self.critic.parameters())
         grad_norm = torch.nn.utils.clip_grad_norm_(self.critic.parameters(), self.cfg.grad_clip)
         self.critic_optimizer.step()
         polyak_update(self.target_critic, self.critic, self.cfg.tau)
@@ -283,8 +286,8 @@ class CriticLearner:
                 idx = self.pool_rng.integers(0, len(pool), size=self.cfg.batch_size)
                 stats.append(self.critic_step(subset(pool, idx), [pooled_actions[i] for i in idx]))
         row = {**mean_stats(stats), "buffer": len(self.buffer), "critic_s": time.perf_counter() - t}
-        if "critic_loss" in row:
-            self.critic_losses.append(row["critic_loss"])
+        if "critic_loss" in row:  # the gate reads it: the same number on every rank
+            self.critic_losses.append(self.group.mean(row["critic_loss"]))
         row["critic_settling"] = self.critic_settling()
         return row
 
@@ -333,6 +336,7 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
     :func:`train_archer` drives it through :meth:`update`; tests call the steps directly."""
 
     agent_name = "archer"
+    data_parallel = True  # its updates average gradients over the processes of `accelerate launch`
     metric_columns = CriticLearner.CRITIC_COLUMNS + (
         "actor_loss", "advantage_mean", "advantage_std", "logp_mean", "kl_to_start",
         "actor_grad_norm", "baseline_loss",
@@ -388,6 +392,7 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
             baseline_loss = (((delta - target) ** 2) * maskf).sum() / maskf.sum().clamp(min=1.0)
             self.baseline_optimizer.zero_grad(set_to_none=True)
             baseline_loss.backward()
+            self.group.average_gradients(self.baseline.parameters())
             self.baseline_optimizer.step()
             token_adv = (target - delta.detach()) * maskf
             loss = -(token_adv * token_logp).sum(-1).mean()
@@ -395,6 +400,7 @@ class ArcherLearner(SampledPolicyAgents, CriticLearner):
             stats["logp_mean"] = float((token_logp * maskf).sum(-1).detach().mean())
         self.actor_optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        self.group.average_gradients(self.policy.parameters())
         grad_norm = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), self.cfg.grad_clip)
         self.actor_optimizer.step()
         self.policy.model.eval()

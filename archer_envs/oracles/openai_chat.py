@@ -106,15 +106,11 @@ class ChatEndpoint:
         blob = json.dumps([self.cache_name, self.base_url, self.model, self.max_tokens, messages], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
-    def cached(self, messages: list[dict[str, str]]) -> str | None:
-        """The disk cache's reply to one conversation, or None."""
-        return None if self.disk_cache is None else self.disk_cache.get(self._key(messages))
+    def _cached(self, key: str) -> str | None:
+        return None if self.disk_cache is None else self.disk_cache.get(key)
 
-    def reply(self, messages: list[dict[str, str]]) -> str:
-        """The raw reply to one conversation (from the disk cache when there)."""
-        key = self._key(messages)
-        if self.disk_cache is not None and (hit := self.disk_cache.get(key)) is not None:
-            return hit
+    def _send(self, messages: list[dict[str, str]], key: str) -> str:
+        """Ask the endpoint (a cache miss) and store the reply under ``key``."""
         with self._count_lock:
             self.requests_sent += 1
         response = self.client.chat.completions.create(
@@ -125,15 +121,26 @@ class ChatEndpoint:
             self.disk_cache.put(key, text)
         return text
 
+    def reply(self, messages: list[dict[str, str]]) -> str:
+        """The raw reply to one conversation (from the disk cache when there)."""
+        key = self._key(messages)
+        hit = self._cached(key)
+        return hit if hit is not None else self._send(messages, key)
+
     def replies(self, conversations: list[list[dict[str, str]]]) -> list[str]:
         """The raw replies, in order: cache hits read here, the misses sent ``concurrency`` at a time."""
-        out = [self.cached(c) for c in conversations]
+        keys = [self._key(c) for c in conversations]
+        out = [self._cached(k) for k in keys]
         missing = [i for i, reply in enumerate(out) if reply is None]
+
+        def send(i: int) -> str:
+            return self._send(conversations[i], keys[i])
+
         if self.concurrency == 1 or len(missing) <= 1:
-            fetched = [self.reply(conversations[i]) for i in missing]
+            fetched = [send(i) for i in missing]
         else:
             with ThreadPoolExecutor(max_workers=min(self.concurrency, len(missing))) as pool:
-                fetched = list(pool.map(self.reply, [conversations[i] for i in missing]))
+                fetched = list(pool.map(send, missing))
         for i, reply in zip(missing, fetched):
             out[i] = reply
         return out

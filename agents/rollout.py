@@ -275,13 +275,14 @@ class RolloutCollector:
         self.seed = int(seed)
         if not isinstance(ray_workers, (int, np.integer)) or isinstance(ray_workers, bool) or ray_workers < 0:
             raise ValueError(f"ray_workers must be a non-negative integer, got {ray_workers!r}")
-        self.vectorized = gym.spec(env_id).vector_entry_point is not None
+        backend = _backend(env_id)
+        self.vectorized = backend is _VectorEnvs
         self.ray_workers = int(ray_workers)
         if self.ray_workers:
             self._envs = _RayEnvs(env_id, self.num_envs, split, self.seed, env_kwargs, self.ray_workers,
                                   ray_actor_options)
         else:
-            self._envs = _backend(env_id)(env_id, self.num_envs, split, self.seed, env_kwargs)
+            self._envs = backend(env_id, self.num_envs, split, self.seed, env_kwargs)
         self._running: list[list[Transition]] = [[] for _ in range(self.num_envs)]
         self._held_back: list[EpisodeRecord] = []  # ended on a step past the last quota
         # Lifetime counters (e.g. the x-axis of training curves).

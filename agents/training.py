@@ -303,11 +303,10 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
     ckpt = out / CHECKPOINT_DIR
     if not group.main:
         log = None  # rank 0 reports
+        group.barrier()  # rank 0 makes the BC start; here it is then found finished
+    bc_dir = bc_start(cfg, log=log)
     if group.main:
-        bc_dir = bc_start(cfg, log=log)
-    group.barrier()
-    if not group.main:
-        bc_dir = bc_start(cfg)  # made by rank 0: found finished
+        group.barrier()
     if is_checkpoint(ckpt):
         policy, saved, state = load_checkpoint(ckpt, device=cfg.device)
         check_resumable(ckpt, saved, asdict(cfg), ignore=RESUMABLE_CHANGES)
@@ -323,7 +322,7 @@ def run_training(cfg: RunConfig, build_learner: LearnerFactory, name: str, log=N
         if not getattr(learner, "data_parallel", False):
             raise ValueError(f"{name} does not train over several processes yet (ArCHer does): launch it alone")
         group.broadcast(policy.model)  # identical starts (they are: the same checkpoint and seed; made sure)
-        for module in (getattr(learner, "critic", None), getattr(learner, "target_critic", None)):
+        for module in (getattr(learner, attr, None) for attr in ("critic", "target_critic", "baseline")):
             if module is not None:
                 group.broadcast(module)
     if "learner" in state:

@@ -22,7 +22,9 @@ Set-up is idempotent and needs only Python >= 3.10 and this repository:
    ranges for ``pip install archer-gym``. The lock applies on the Python it was made with (its entries
    carry a ``python_version`` marker); elsewhere the ranges decide, with a note. ``test-latest`` sets
    up ``./.venv-latest`` from the ranges alone (newest releases, torch still pinned) and runs the
-   suite there, so drift is seen before it reaches the lock;
+   suite there, so drift is seen before it reaches the lock. ``ARCHER_EXTRAS`` (comma-separated) adds
+   optional extras, e.g. ``ARCHER_EXTRAS=jericho`` (what CI sets: Jericho builds a native library with
+   gcc and pulls spaCy, so it is not a default); the lock covers them (:data:`LOCKED_EXTRAS`);
 4. for ``test`` only: a Chromium for the leaderboard page test. ``chromium`` on the PATH (or
    ``ARCHER_CHROMIUM``) is used; else, running as root on Debian/Ubuntu, Debian's ``chromium``
    package is installed with apt-get (``ARCHER_SKIP_BROWSER=1`` skips this; the browser test then
@@ -47,6 +49,7 @@ LATEST_VENV = ROOT / ".venv-latest"  # test-latest: the newest releases the rang
 LOCK_VENV = ROOT / ".venv-lock"  # lock: a scratch environment the lock is read from
 CONSTRAINTS = ROOT / "constraints.txt"
 EXTRAS = "embed,leaderboard,test,ray,accelerate"
+LOCKED_EXTRAS = EXTRAS + ",jericho"  # `lock` pins these, so ARCHER_EXTRAS=jericho installs locked versions too
 TORCH_VERSION = "2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -124,9 +127,17 @@ def lock_python(path: Path = CONSTRAINTS) -> str | None:
     return None
 
 
-def setup(venv_dir: Path = VENV, locked: bool = True) -> Path:
-    """Create ``venv_dir`` and install torch, then the package with its extras: at the versions of
-    ``constraints.txt`` when ``locked``, else the newest releases the ranges allow."""
+def extras(default: str = EXTRAS) -> str:
+    """``default`` plus the extras named in ``$ARCHER_EXTRAS`` (comma-separated), each once."""
+    names = default.split(",") + os.environ.get("ARCHER_EXTRAS", "").replace(" ", "").split(",")
+    return ",".join(dict.fromkeys(name for name in names if name))
+
+
+def setup(venv_dir: Path = VENV, locked: bool = True, wanted: str | None = None) -> Path:
+    """Create ``venv_dir`` and install torch, then the package with its extras (``wanted``, by default
+    :func:`extras`): at the versions of ``constraints.txt`` when ``locked``, else the newest releases
+    the ranges allow."""
+    wanted = wanted or extras()
     if sys.version_info < (3, 10):
         sys.exit(f"archer-gym needs Python >= 3.10, this is {sys.version.split()[0]}")
     py = venv_python(venv_dir)
@@ -134,9 +145,10 @@ def setup(venv_dir: Path = VENV, locked: bool = True) -> Path:
         print(f"+ creating {venv_dir}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=False).create(venv_dir)
     install_torch(py)
-    stamp = venv_dir / ".archer-installed"
+    stamp = venv_dir / ".archer-installed"  # holds the extras installed
     inputs = [ROOT / "pyproject.toml"] + ([CONSTRAINTS] if locked and CONSTRAINTS.is_file() else [])
-    if not stamp.exists() or any(stamp.stat().st_mtime < f.stat().st_mtime for f in inputs):
+    if (not stamp.exists() or stamp.read_text().strip() != wanted
+            or any(stamp.stat().st_mtime < f.stat().st_mtime for f in inputs)):
         pip = [py, "-m", "pip", "install"]
         if locked:
             if not CONSTRAINTS.is_file():
@@ -149,8 +161,8 @@ def setup(venv_dir: Path = VENV, locked: bool = True) -> Path:
             pip += ["-c", CONSTRAINTS]
         else:
             pip += ["--upgrade", "--upgrade-strategy", "eager"]
-        run(pip + ["-e", f"{ROOT}[{EXTRAS}]"])
-        stamp.touch()
+        run(pip + ["-e", f"{ROOT}[{wanted}]"])
+        stamp.write_text(wanted + "\n")
     return py
 
 
@@ -264,7 +276,7 @@ def main(argv: list[str]) -> int:
     if command == "lock":
         if LOCK_VENV.exists():
             shutil.rmtree(LOCK_VENV)
-        path = write_lock(setup(LOCK_VENV, locked=False))
+        path = write_lock(setup(LOCK_VENV, locked=False, wanted=LOCKED_EXTRAS))
         shutil.rmtree(LOCK_VENV)
         print(f"wrote {path}: run `python3 bootstrap.py test` on it, then commit it", flush=True)
         return 0

@@ -15,25 +15,44 @@ them; each game reply already ends in newlines, so they fall on separate lines::
 - ``look`` and ``inventory`` are played on a saved state that is restored afterwards
   (``get_state``/``set_state``), so they cost no move and change nothing;
 - the last reply is the game's answer to the agent's command (the opening text after reset);
-- the valid actions are ``get_valid_actions()`` written as a Python list, e.g.
-  ``['north', 'take paper']`` (``[]`` once the game is over).
+- the valid actions are Jericho's ``get_valid_actions()`` written as a Python list, e.g.
+  ``['north', 'take paper']`` (``[]`` once the game is over), sorted (see below).
+
+Valid actions offline. Jericho finds them by naming the objects around the player, filling its
+action templates with those names and keeping the commands that change the game's state. To name
+objects it tags the nouns and adjectives of the ``look`` and ``inventory`` texts with spaCy's
+``en_core_web_sm`` model, which it downloads at first use. With ``valid_actions="parser"`` (the
+default) the tags come from the game's own parser dictionary instead (its noun and adjective flags),
+so nothing is downloaded; every later step (the dictionary and ``examine`` filters, the templates,
+the state-change filter) is Jericho's own. ``valid_actions="spacy"`` uses the spaCy model, as ArCHer
+did, where it is installed. Either way the list is sorted: Jericho's order follows Python's string
+hashing (a set), so it differed between processes; the sorted lists agree for every
+``PYTHONHASHSEED`` tried along the walkthrough.
 
 Then every line is made ASCII (:func:`archer_envs.text.to_ascii`) and, past
 :data:`MAX_OBSERVATION_CHARS`, the start is cut so that the valid actions at the end survive.
 
-Reward: the increase of the game's score (``info["score"]``; 360 at most). Terminated when Jericho
-says the game is over (won or died); truncated after ``max_steps`` commands (50, the cap of
-ArCHer's ``scripts/run.py``). The emulator always runs with Jericho's seed for this game (the
+Reward: the increase of the game's score (``info["score"]``: 10 at the start, 360 at most;
+``restart`` followed by ``yes`` sets it back to 10, a negative reward; ``quit`` followed by ``yes``
+changes nothing in Jericho's emulator). Terminated when Jericho says the game is over (won or died)
+or the emulator halted; truncated after ``max_steps`` commands (50, the cap of ArCHer's
+``scripts/run.py``). Jericho's own walkthrough has 51 commands and holds all 360 points after its
+50th, but the game ends only with the 51st; without its two commands that score nothing
+(``DROP PAPER``, ``INVENTORY``) it wins in 49. The emulator always runs with Jericho's seed for this game (the
 walkthrough's), so every episode is the same game, as in ArCHer, which restarted each episode from
 one saved start state.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 from archer_envs.arguments import check_render_mode, positive_int, reset_options
 from archer_envs.descriptor import AgentPrompt, EnvDescriptor
@@ -44,6 +63,8 @@ ENV_VAR = "ARCHER_DETECTIVE_Z5"
 MAX_OBSERVATION_CHARS = 8192
 MAX_COMMAND_CHARS = 120  # longer lines are cut: no command of the game needs more
 INSTALL_HINT = "pip install 'archer-gym[jericho]'"
+VALID_ACTION_TAGGERS = ("parser", "spacy")
+_WORD = re.compile(r"[A-Za-z]+")
 
 
 def ascii_tail(text: str, max_chars: int) -> str:
@@ -80,6 +101,53 @@ def resolve_rom_path(rom_path: str | os.PathLike | None) -> str:
     return path
 
 
+@dataclass(frozen=True)
+class Token:
+    """The three attributes of a spaCy token that Jericho's object extraction reads."""
+
+    text: str
+    lower_: str
+    pos_: str
+
+
+class ParserDictionaryTagger:
+    """Tags words as Jericho's valid-action search expects spaCy to (``NOUN``, ``ADJ``, else ``X``),
+    from the game's parser dictionary (``FrotzEnv.get_dictionary()``): a word the parser knows as a
+    noun is a noun, else one it knows as an adjective is an adjective. The parser reads only the first
+    few letters of a word (9 in a version 5 game), so words are looked up by that prefix."""
+
+    def __init__(self, dictionary) -> None:
+        self.prefix = max((len(w.word) for w in dictionary), default=0)
+        self.tags: dict[str, str] = {}
+        for w in dictionary:
+            if w.is_noun:
+                self.tags[w.word] = "NOUN"
+            elif w.is_adj:
+                self.tags.setdefault(w.word, "ADJ")
+
+    def __call__(self, text: str) -> list[Token]:
+        return [Token(word, word.lower(), self.tags.get(word.lower()[: self.prefix], "X"))
+                for word in _WORD.findall(text)]
+
+
+def _spacy_tagger():
+    try:
+        import spacy
+
+        return spacy.load("en_core_web_sm")
+    except (ImportError, OSError) as err:
+        raise ValueError(
+            "valid_actions='spacy' needs spaCy's en_core_web_sm model, which is not installed "
+            f"({err}); install it (python -m spacy download en_core_web_sm) or use valid_actions='parser', "
+            "which needs nothing"
+        ) from err
+
+
+# (real path of the game file, tagger) -> {(state digest, game over): (look + inventory, valid actions)},
+# least recently used first.
+_SHARED_CACHES: dict[tuple[str, str], dict[tuple[bytes, bool], tuple[str, list[str]]]] = {}
+
+
 def _import_jericho():
     try:
         import jericho
@@ -105,15 +173,27 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
         rom_path: str | os.PathLike | None = None,
         max_steps: int = 50,
         render_mode: str | None = None,
+        valid_actions: str = "parser",
+        cache_size: int = 4096,
     ) -> None:
         self.render_mode = check_render_mode(render_mode)
         self.max_steps = positive_int("max_steps", max_steps)
+        if valid_actions not in VALID_ACTION_TAGGERS:
+            raise ValueError(f"valid_actions must be one of {VALID_ACTION_TAGGERS}, got {valid_actions!r}")
+        self.valid_actions = valid_actions
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
+            raise ValueError(f"cache_size must be an int >= 0 (0: no cache), got {cache_size!r}")
+        self.cache_size = cache_size
         # The path is checked before the import, so a missing file is reported even without jericho.
         self.rom_path = resolve_rom_path(rom_path)
         jericho = _import_jericho()
         self.observation_space = text_space(MAX_OBSERVATION_CHARS)
         self.action_space = action_space(MAX_COMMAND_CHARS)
+        self._jericho_util = jericho.util
         self._game = jericho.FrotzEnv(self.rom_path)
+        self._tagger = _spacy_tagger() if valid_actions == "spacy" else ParserDictionaryTagger(
+            self._game.get_dictionary())
+        self._cache = _SHARED_CACHES.setdefault((os.path.realpath(self.rom_path), valid_actions), {})
         self.max_score = int(self._game.get_max_score())
         self._score = 0
         self._steps = 0
@@ -129,9 +209,43 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
         self._game.set_state(saved)
         return reply
 
-    def _observe(self, reply: str, valid_actions: list[str]) -> str:
-        text = self._peek("look") + self._peek("inventory") + reply + str(valid_actions)
-        return ascii_tail(text, MAX_OBSERVATION_CHARS)
+    def _valid_actions(self) -> list[str]:
+        # Jericho's object extraction calls the module's `spacy_nlp` and loads spaCy only when it is unset.
+        self._jericho_util.spacy_nlp = self._tagger
+        # use_parallel=False: the same lists without a process pool per env.
+        return sorted(self._game.get_valid_actions(use_parallel=False))
+
+    def _state_key(self) -> bytes:
+        """A digest of the emulator's state (memory, live stack, registers, random generator)."""
+        digest = hashlib.blake2b(digest_size=16)
+        state = list(self._game.get_state())  # memory, stack, pc, sp (in 2-byte words), fp, ...
+        if len(state) > 3 and isinstance(state[1], np.ndarray) and isinstance(state[3], int):
+            # Frotz's stack grows down from its end: below sp lie stale values of earlier calls (they
+            # differed after Jericho's search for valid actions had run), which change nothing.
+            state[1] = state[1][2 * state[3]:]
+        for part in state:
+            digest.update(part.tobytes() if isinstance(part, np.ndarray) else repr(part).encode())
+        return digest.digest()
+
+    def _surroundings(self, game_over: bool) -> tuple[str, list[str]]:
+        """The replies to ``look`` and ``inventory`` and the valid actions here. They depend on the
+        emulator's state alone, so they are cached by its digest, in one cache for every env of the
+        process that plays the same game file with the same tagger (Jericho's search for valid actions
+        plays every candidate command, about 0.5 s a step; episodes from the one start state share
+        their first states)."""
+        key = (self._state_key(), game_over) if self.cache_size else None
+        found = self._cache.pop(key, None) if key else None
+        if found is None:
+            found = (self._peek("look") + self._peek("inventory"), [] if game_over else self._valid_actions())
+        if key:
+            while len(self._cache) >= self.cache_size:
+                self._cache.pop(next(iter(self._cache)))  # the least recently used
+            self._cache[key] = found
+        return found[0], list(found[1])
+
+    def _observe(self, reply: str, game_over: bool = False) -> tuple[str, list[str]]:
+        context, valid_actions = self._surroundings(game_over)
+        return ascii_tail(context + reply + str(valid_actions), MAX_OBSERVATION_CHARS), valid_actions
 
     def _info(self, moves: int, valid_actions: list[str]) -> dict[str, Any]:
         return {
@@ -151,8 +265,7 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
         self._steps = 0
         self._done = False
         self._started = True
-        valid_actions = list(self._game.get_valid_actions())
-        self._observation = self._observe(reply, valid_actions)
+        self._observation, valid_actions = self._observe(reply)
         return self._observation, self._info(game_info["moves"], valid_actions)
 
     def step(self, action: str):
@@ -171,8 +284,7 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
         terminated = bool(game_over) or halted
         truncated = not terminated and self._steps >= self.max_steps
         self._done = terminated or truncated
-        valid_actions = [] if terminated else list(self._game.get_valid_actions())
-        self._observation = self._observe(reply, valid_actions)
+        self._observation, valid_actions = self._observe(reply, game_over=terminated)
         info = self._info(game_info["moves"], valid_actions)
         info["command"] = command
         if halted:

@@ -46,14 +46,17 @@ class FakeFrotz:
         self.moves += 1
         return f"You {command}.\n", 0, False, {"score": 0, "moves": self.moves}
 
-    def get_valid_actions(self):
-        return ["look", "wait"]
+    def get_valid_actions(self, use_parallel=True):
+        return ["wait", "look"]
+
+    def get_dictionary(self):
+        return []
 
     def get_state(self):
-        return self.moves
+        return (self.moves,)  # Jericho's is a tuple too (memory, stack, registers, ...)
 
     def set_state(self, state):
-        self.moves = state
+        (self.moves,) = state
 
     def close(self):
         pass
@@ -64,7 +67,8 @@ def env_kwargs(tmp_path_factory):
     rom = tmp_path_factory.mktemp("rom") / "detective.z5"
     rom.write_bytes(b"not a real game: FakeFrotz never reads it")
     with pytest.MonkeyPatch.context() as patch:  # forked AsyncVectorEnv workers inherit the patch
-        patch.setattr(jericho_detective, "_import_jericho", lambda: types.SimpleNamespace(FrotzEnv=FakeFrotz))
+        patch.setattr(jericho_detective, "_import_jericho", lambda: types.SimpleNamespace(
+            FrotzEnv=FakeFrotz, util=types.SimpleNamespace()))
         kwargs = {env_id: {} for env_id in ENV_IDS}
         for env_id in ENV_IDS:
             if env_id == "archer/JerichoDetective-v0":

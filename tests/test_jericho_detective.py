@@ -8,6 +8,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import gymnasium as gym
@@ -20,6 +21,8 @@ from archer_envs.jericho_detective import (
     ENV_VAR,
     MAX_COMMAND_CHARS,
     MAX_OBSERVATION_CHARS,
+    ParserDictionaryTagger,
+    Token,
     ascii_tail,
     clean_command,
 )
@@ -34,12 +37,23 @@ needs_game = pytest.mark.skipif(
     reason="needs the optional `jericho` package and detective.z5 at $ARCHER_DETECTIVE_Z5",
 )
 
-# Jericho's walkthrough for detective.z5 (microsoft/jericho, jericho/game_info.py, `detective` bindings);
-# Jericho's tools/test_games.py plays it to a win with the maximum score.
+
+
+def test_the_game_tests_run_where_ci_found_the_game():
+    """.ci/run sets ARCHER_REQUIRE_DETECTIVE=1 when it found detective.z5: then nothing may skip them."""
+    if os.environ.get("ARCHER_REQUIRE_DETECTIVE") == "1":
+        assert HAS_JERICHO, "ARCHER_REQUIRE_DETECTIVE=1 but jericho is not installed (ARCHER_EXTRAS=jericho)"
+        assert ROM and os.path.isfile(ROM), f"ARCHER_REQUIRE_DETECTIVE=1 but ${ENV_VAR} = {ROM!r} is no file"
+
+
+# Jericho's walkthrough for detective.z5 (jericho/game_info.py, `detective`; FrotzEnv.get_walkthrough()):
+# 51 commands that win with the maximum score. Two of them score nothing ("DROP PAPER", "INVENTORY");
+# without them the same route wins in 49, under ArCHer's 50-step cap.
 WALKTHROUGH = (
     "TAKE PAPER/READ PAPER/DROP PAPER/INVENTORY/W/TAKE GUN/E/N/W/E/E/TAKE WOOD/W/W/TAKE NOTE/READ NOTE/"
-    "E/N/N/W/N/N/W/E/N/E/E/E/S/TAKE HAMBURGER/N/N/E/N/N/N/N/E/W/W/E/N/N/W/N/w/n/n/up"
+    "E/N/N/W/N/N/W/E/N/E/E/E/S/TAKE HAMBURGER/N/N/E/N/N/N/N/E/W/W/E/N/W/N/W/N/N/w/n/n/up"
 ).split("/")
+ROUTE_49 = [c for c in WALKTHROUGH if c not in ("DROP PAPER", "INVENTORY")]
 
 
 # --- registration and the optional dependency -------------------------------------------------
@@ -113,7 +127,8 @@ def test_no_rom_path_and_no_env_var_says_what_to_do(monkeypatch, value):
 @pytest.mark.parametrize(
     "kwargs, named",
     [({"max_steps": 0}, "max_steps"), ({"max_steps": 2.5}, "max_steps"), ({"max_steps": True}, "max_steps"),
-     ({"render_mode": "human"}, "render_mode")],
+     ({"render_mode": "human"}, "render_mode"), ({"valid_actions": "nltk"}, "valid_actions"),
+     ({"cache_size": -1}, "cache_size"), ({"cache_size": 1.5}, "cache_size")],
 )
 def test_bad_arguments_raise_value_error_naming_the_value(kwargs, named):
     with pytest.raises(ValueError, match=named):
@@ -149,9 +164,22 @@ def test_commands_are_capped():
     assert len(command) <= MAX_COMMAND_CHARS and "\n" not in command
 
 
+def test_the_parser_dictionary_tags_nouns_then_adjectives_by_prefix():
+    word = types.SimpleNamespace
+    dictionary = [word(word="pistol", is_noun=True, is_adj=False), word(word="white", is_noun=False, is_adj=True),
+                  word(word="light", is_noun=True, is_adj=True), word(word="take", is_noun=False, is_adj=False),
+                  word(word="hamburger", is_noun=True, is_adj=False)]
+    tagger = ParserDictionaryTagger(dictionary)
+    tokens = tagger("Take the white Pistol, light HAMBURGERS!")
+    assert [(t.text, t.lower_, t.pos_) for t in tokens] == [
+        ("Take", "take", "X"), ("the", "the", "X"), ("white", "white", "ADJ"), ("Pistol", "pistol", "NOUN"),
+        ("light", "light", "NOUN"), ("HAMBURGERS", "hamburgers", "NOUN")]  # the parser reads 9 letters
+    assert ParserDictionaryTagger([])("a b") == [Token("a", "a", "X"), Token("b", "b", "X")]
+
+
 # --- the real game ----------------------------------------------------------------------------
-@pytest.fixture
-def env():
+@pytest.fixture(scope="module")
+def env():  # shared, so that its cache of game states serves every test (each resets it)
     e = gym.make(ENV_ID, rom_path=ROM)
     yield e
     e.close()
@@ -198,21 +226,116 @@ def test_rewards_are_score_increments(env):
 
 
 @needs_game
-def test_the_walkthrough_wins_with_the_maximum_score_within_fifty_steps(env):
+def test_jerichos_walkthrough_is_the_one_we_test():
+    import jericho
+
+    game = jericho.FrotzEnv(ROM)
+    assert game.get_walkthrough() == WALKTHROUGH and len(WALKTHROUGH) == 51
+    game.close()
+
+
+@needs_game
+def test_the_walkthrough_wins_with_the_maximum_score_in_51_steps_and_a_49_step_route_within_the_cap():
     """Jericho's tools/test_games.py passes a game when its walkthrough ends in victory with
-    get_max_score() points; detective's has 49 commands, under ArCHer's 50-step cap."""
+    get_max_score() points. Detective's needs 51 commands, one more than ArCHer's 50-step cap: after 50
+    it has all 360 points but the game goes on until "up" (so under the cap it is truncated there); the
+    same route without its two pointless commands wins in 49."""
+    env = gym.make(ENV_ID, rom_path=ROM, max_steps=51)
     _, info = env.reset()
-    start = info["score"]
-    total = 0.0
-    for i, action in enumerate(WALKTHROUGH):
+    start, total = info["score"], 0.0
+    for step, action in enumerate(WALKTHROUGH, 1):
         obs, reward, terminated, truncated, info = env.step(action)
         total += reward
-        assert not truncated
-        assert terminated == (i == len(WALKTHROUGH) - 1), (i, action, obs)
-    assert info["valid_actions"] == []
+        assert not truncated and terminated == (step == 51), (step, action)
+        if step == 50:
+            assert info["score"] == 360 and info["valid_actions"]
+    assert info["valid_actions"] == [] and obs.endswith("[]")
     assert total == info["score"] - start and info["score"] == info["max_score"] == 360
     with pytest.raises(RuntimeError, match="reset"):
         env.step("look")
+    env.close()
+    # The 49-command route is a fact about the game; Jericho alone checks it in a fraction of a second.
+    import jericho
+
+    game = jericho.FrotzEnv(ROM)
+    game.reset()
+    ends = [game.step(command)[2] for command in ROUTE_49]
+    assert ends == [False] * 48 + [True] and game.victory() and game.get_score() == 360
+    game.close()
+
+
+@needs_game
+@pytest.mark.skipif(importlib.util.find_spec("en_core_web_sm") is not None, reason="spaCy's model is installed")
+def test_the_spacy_tagger_without_its_model_says_so_and_downloads_nothing():
+    with pytest.raises(ValueError, match="en_core_web_sm.*valid_actions='parser'"):
+        gym.make(ENV_ID, rom_path=ROM, valid_actions="spacy")
+
+
+@needs_game
+def test_valid_actions_are_sorted_and_take_the_game_forward(env):
+    _, info = env.reset()
+    assert info["valid_actions"] == sorted(info["valid_actions"])
+    assert "take paper" in info["valid_actions"] and "west" in info["valid_actions"]
+    _, reward, _, _, info = env.step("take paper")
+    assert reward == 10 and "take paper" not in info["valid_actions"]
+
+
+VALID_ACTIONS_SCRIPT = """
+import json, sys, gymnasium as gym, archer_envs
+env = gym.make("archer/JerichoDetective-v0", rom_path=sys.argv[1])
+_, info = env.reset(seed=0)
+lists = [info["valid_actions"]]
+for command in sys.argv[2:]:
+    lists.append(env.step(command)[-1]["valid_actions"])
+print(json.dumps(lists))
+"""
+
+
+@needs_game
+def test_valid_actions_do_not_depend_on_string_hashing():
+    """Jericho's own order follows a set of strings, so it changed with PYTHONHASHSEED; ours must not."""
+    outputs = []
+    for hash_seed in ("1", "2"):
+        run = subprocess.run([sys.executable, "-c", VALID_ACTIONS_SCRIPT, ROM, *WALKTHROUGH[:6]], capture_output=True,
+                             text=True, timeout=300, env=dict(os.environ, PYTHONHASHSEED=hash_seed))
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1]
+
+
+@needs_game
+def test_restart_gives_the_points_back_and_quit_is_refused(env):
+    _, info = env.reset()
+    start = info["score"]
+    env.step("take paper")
+    _, reward, terminated, _, info = env.step("restart")  # the game asks first
+    assert (reward, terminated, info["score"]) == (0.0, False, start + 10)
+    obs, reward, terminated, _, info = env.step("yes")
+    assert (reward, info["score"], terminated) == (-10.0, start, False)  # a restart gives the points back
+    assert "Chief's office" in obs
+    env.step("take paper")
+    _, _, _, _, info = env.step("quit")
+    assert "quit" in info["command"] and info["valid_actions"] == []  # at the game's question, none
+    obs, reward, terminated, truncated, info = env.step("yes")  # Jericho's emulator does not stop
+    assert (reward, terminated, truncated, info["score"]) == (0.0, False, False, start + 10)
+    assert "halted" not in info and "take paper" not in info["valid_actions"]
+    env.reset()
+    _, reward, _, _, info = env.step("take paper")
+    assert reward == 10.0 and info["score"] == start + 10
+
+
+@needs_game
+def test_the_cache_changes_no_observation():
+    """Observations without the cache equal the cached ones (hits included: the states of the walkthrough
+    played by other tests, and of this test's own earlier episodes)."""
+    cached, uncached = gym.make(ENV_ID, rom_path=ROM), gym.make(ENV_ID, rom_path=ROM, cache_size=0)
+    for commands in (WALKTHROUGH[:3], ["xyzzy", "take paper"], WALKTHROUGH[:2]):
+        assert cached.reset() == uncached.reset()
+        for command in commands:
+            assert cached.step(command) == uncached.step(command), command
+    assert len(cached.unwrapped._cache) > 1
+    cached.close()
+    uncached.close()
 
 
 @needs_game

@@ -54,7 +54,8 @@ def test_the_lock_pins_every_dependency_the_set_up_installs():
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = [*project["dependencies"]]
-    for extra in bootstrap.EXTRAS.split(","):
+    assert set(bootstrap.EXTRAS.split(",")) <= set(bootstrap.LOCKED_EXTRAS.split(","))
+    for extra in bootstrap.LOCKED_EXTRAS.split(","):  # the defaults and what CI adds (ARCHER_EXTRAS=jericho)
         wanted += project["optional-dependencies"][extra]
     lines = [line for line in bootstrap.CONSTRAINTS.read_text().splitlines() if line and not line.startswith("#")]
     pins = {}
@@ -65,6 +66,16 @@ def test_the_lock_pins_every_dependency_the_set_up_installs():
     assert {_name(r) for r in wanted} <= set(pins)
     assert pins["torch"] == bootstrap.TORCH_VERSION  # no local build tag: a CUDA build of it satisfies it too
     assert bootstrap.lock_python() is not None
+
+
+def test_archer_extras_adds_extras_once(monkeypatch):
+    sys.path.insert(0, str(ROOT))
+    import bootstrap
+
+    monkeypatch.delenv("ARCHER_EXTRAS", raising=False)
+    assert bootstrap.extras() == bootstrap.EXTRAS
+    monkeypatch.setenv("ARCHER_EXTRAS", " jericho, test,,jericho")
+    assert bootstrap.extras() == bootstrap.EXTRAS + ",jericho"
 
 
 # --- the same policy, the same number everywhere -----------------------------------------------------

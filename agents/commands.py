@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import click
@@ -35,9 +36,13 @@ from archer_gym.agents.progress import ProgressLog
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Write summary.json and episodes.jsonl to this folder.")
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1))
+@click.option("--temperature", type=click.FloatRange(min=0.0), default=None,
+              help="Sampling temperature of a checkpoint agent (1: sampled as in training curves; sampling "
+                   "seeded by --seed) [default: 0, greedy].")
 @oracle_option
 @oracle_kwargs_option
-def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size, oracle, oracle_options) -> None:
+def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size, temperature, oracle,
+                 oracle_options) -> None:
     """Evaluate an agent on the fixed episode list of a split (docs/results_format.md)."""
     check_env_id(env_id)
     from archer_envs.benchmark import evaluate
@@ -47,6 +52,14 @@ def eval_command(agent_spec, env_id, split, episodes, seed, out_dir, batch_size,
         agent = make_agent(agent_spec, env_id, seed=seed)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--agent") from err
+    if temperature is not None:
+        if not os.path.isdir(agent_spec):
+            raise click.BadParameter(f"applies to checkpoint agents only, not {agent_spec!r}",
+                                     param_hint="--temperature")
+        import torch
+
+        agent.temperature = temperature
+        torch.manual_seed(seed)  # the sampled utterances depend on --seed alone
     try:
         with usage_errors(OSError, ImportError):  # e.g. an env's missing game file or optional package
             result = evaluate(agent, env_id, split=split, episodes=episodes, seed=seed, out_dir=out_dir,

@@ -331,6 +331,32 @@ def test_cli_eval_and_a_resumed_train_name_the_damaged_weights_file(policy, tmp_
     assert out.exit_code == 2 and str(weights) in out.output and "is empty" in out.output, out.output
 
 
+def test_cli_eval_samples_a_checkpoint_at_a_temperature_reproducibly(policy, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from archer_gym.cli import main
+
+    agent = tmp_path / "agent"
+    policy.save_pretrained(agent)
+
+    def evaluate(*extra):
+        out_dir = tmp_path / f"eval-{len(list(tmp_path.iterdir()))}"
+        out = CliRunner().invoke(main, ["eval", "--agent", str(agent), "--env", "archer/TwentyQuestionsSubset-v0",
+                                        "--episodes", "3", "--out", str(out_dir), *extra])
+        assert out.exit_code == 0, out.output
+        return [json.loads(line)["actions"] for line in (out_dir / "episodes.jsonl").read_text().splitlines()]
+
+    greedy = evaluate()
+    sampled = evaluate("--temperature", "1", "--seed", "4")
+    assert sampled == evaluate("--temperature", "1", "--seed", "4")  # seeded by --seed
+    assert sampled != greedy and greedy == evaluate("--temperature", "0")
+    out = CliRunner().invoke(main, ["eval", "--agent", "expert", "--env", "archer/TwentyQuestionsSubset-v0",
+                                    "--temperature", "1"])
+    assert out.exit_code == 2 and "--temperature" in out.output and "checkpoint agents only" in out.output
+
+
 # --- 6. playing an env ---------------------------------------------------------------------------------
 def test_act_plays_twenty_questions(base_policy):
     assert len(base_policy.act(["Questions:\n"] * 3)) == 3

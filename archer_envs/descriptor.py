@@ -74,6 +74,7 @@ class EnvDescriptor:
     prompt: AgentPrompt = GENERIC_PROMPT  # the chat agent's system prompt and cue
     gamma: float = DEFAULT_GAMMA  # discount (ArCHer's hyperparameter table)
     paper_split_all: bool = False  # the paper protocol trains and evaluates on split "all" (else train/test)
+    held_out: bool = True  # False: one fixed game, no held-out secrets (no generalisation protocol)
     two_role: str | None = None  # module of the PettingZoo two-role version (archer_envs.multiagent.*_v0)
     # Secrets that are generating seeds: a range no split uses, for episodes no client can precompute.
     fresh_seeds: tuple[int, int] | None = None

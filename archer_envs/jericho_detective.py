@@ -46,16 +46,18 @@ one saved start state.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import re
+import types
 from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from archer_envs.arguments import check_render_mode, positive_int, reset_options
-from archer_envs.descriptor import AgentPrompt, EnvDescriptor
+from archer_envs.arguments import ResetOption, check_render_mode, positive_int, reset_options
+from archer_envs.descriptor import AgentPrompt, EnvDescriptor, scripted_from
 from archer_envs.spaces import action_space, text_space
 from archer_envs.text import to_ascii
 
@@ -65,6 +67,23 @@ MAX_COMMAND_CHARS = 120  # longer lines are cut: no command of the game needs mo
 INSTALL_HINT = "pip install 'archer-gym[jericho]'"
 VALID_ACTION_TAGGERS = ("parser", "spacy")
 _WORD = re.compile(r"[A-Za-z]+")
+# One fixed game: the splits name the same game (the harness's train/test/all), and an evaluation's
+# "secrets" are episode numbers that only name its episodes (every one starts the same game).
+SPLITS = ("train", "test", "all")
+EPISODES_PER_SPLIT = 200
+RESET_OPTIONS = {"split": ResetOption(str, choices=SPLITS)}
+# Jericho's walkthrough for detective.z5 (jericho/game_info.py, entry `detective`; FrotzEnv.get_walkthrough())
+# without its two commands that score nothing ("DROP PAPER", "INVENTORY"): 49 commands, all 360 points,
+# and the game won with the 49th, within ArCHer's 50-step cap. The scripted players follow it.
+ROUTE = (
+    "TAKE PAPER/READ PAPER/W/TAKE GUN/E/N/W/E/E/TAKE WOOD/W/W/TAKE NOTE/READ NOTE/E/N/N/W/N/N/W/E/N/E/E/E/S/"
+    "TAKE HAMBURGER/N/N/E/N/N/N/N/E/W/W/E/N/W/N/W/N/N/w/n/n/up"
+).split("/")
+# The route of the scripted expert: ROUTE less its two 10-point detours (W to the bedroom and E back, W to
+# the Wall and E back). Each leaves from and returns to one same observation (the same room, things
+# carried and reply), so a player that reads only the observation cannot take them exactly once: 45
+# commands, 340 points, the game won.
+EXPERT_ROUTE = ROUTE[:20] + ROUTE[22:37] + ROUTE[39:]
 
 
 def ascii_tail(text: str, max_chars: int) -> str:
@@ -157,7 +176,10 @@ def _import_jericho():
             f"{INSTALL_HINT} (Jericho builds a native library and needs Linux with gcc)",
             name="jericho",
         ) from err
-    return jericho
+    # Not `jericho.util`: that name can be ctypes.util. Jericho's package re-exports `from .jericho import *`,
+    # and jericho.py does `from ctypes import *`, which brings ctypes' submodule `util` along whenever
+    # something (torch, ...) imported ctypes.util first; the search for valid actions uses the real one.
+    return types.SimpleNamespace(FrotzEnv=jericho.FrotzEnv, util=importlib.import_module("jericho.util"))
 
 
 class JerichoDetectiveEnv(gym.Env[str, str]):
@@ -243,6 +265,11 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
             self._cache[key] = found
         return found[0], list(found[1])
 
+    def context(self) -> str:
+        """The replies to ``look`` and ``inventory`` here, in ASCII as every observation starts with them."""
+        self._require_open()
+        return ascii_tail(self._surroundings(self._done)[0], MAX_OBSERVATION_CHARS)
+
     def _observe(self, reply: str, game_over: bool = False) -> tuple[str, list[str]]:
         context, valid_actions = self._surroundings(game_over)
         return ascii_tail(context + reply + str(valid_actions), MAX_OBSERVATION_CHARS), valid_actions
@@ -253,11 +280,12 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
             "max_score": self.max_score,
             "valid_actions": list(valid_actions),  # a fresh list per info: callers may keep it
             "moves": int(moves),
+            "success": bool(self._game.victory()),  # the game is won (Jericho's victory())
         }
 
     # --- gymnasium -----------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        reset_options(options, {})  # this env takes none
+        reset_options(options, RESET_OPTIONS)  # a split changes nothing: every split is the one game
         super().reset(seed=seed)
         self._require_open()
         reply, game_info = self._game.reset()
@@ -306,8 +334,12 @@ class JerichoDetectiveEnv(gym.Env[str, str]):
             raise RuntimeError("this env is closed: make a new one")
 
 
-def _no_secrets(split: str, env_kwargs=None) -> list:
-    raise ValueError(f"{DESCRIPTOR.id} has no list of secrets to evaluate on (one fixed game, no reset options)")
+def _episodes(split: str, env_kwargs=None) -> list:
+    """One fixed game: a split's "secrets" are episode numbers 0..199, the same for every split; they only
+    name the episodes of an evaluation (each plays the game from its start)."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: expected one of {', '.join(SPLITS)}")
+    return list(range(EPISODES_PER_SPLIT))
 
 
 DESCRIPTOR = EnvDescriptor(
@@ -315,7 +347,10 @@ DESCRIPTOR = EnvDescriptor(
     entry_point="archer_envs.jericho_detective:JerichoDetectiveEnv",
     description="Jericho's detective.z5 as in ArCHer: look + inventory + reply + valid actions; reward = score "
     "gained, 50 steps (needs the `jericho` extra and your own detective.z5).",
-    secrets=_no_secrets,
+    secrets=_episodes,
+    scripted=scripted_from("archer_envs.jericho_policies"),
+    paper_split_all=True,
+    held_out=False,
     prompt=AgentPrompt(
         "You are playing the text adventure 'Detective'. Solve the case and score points. When the "
         "observation lists valid actions, choose one of them. Reply with one command only, on one line.",

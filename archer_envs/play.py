@@ -175,7 +175,8 @@ def _play_side_by_side(
     try:
         for start in range(0, len(secrets), len(envs)):
             chunk = list(secrets[start : start + len(envs)])
-            obs = [envs.reset(i, options={option: s}) for i, s in enumerate(chunk)]
+            # A fixed game (no secret option): the "secret" only names the episode.
+            obs = [envs.reset(i, options=None if option is None else {option: s}) for i, s in enumerate(chunk)]
             records = [EpisodeResult(s, observations=[str(o)]) for s, o in zip(chunk, obs)]
             active = list(range(len(chunk)))
             while active:

@@ -52,6 +52,9 @@ class FakeFrotz:
     def get_dictionary(self):
         return []
 
+    def victory(self):
+        return False
+
     def get_state(self):
         return (self.moves,)  # Jericho's is a tuple too (memory, stack, registers, ...)
 

@@ -49,7 +49,7 @@ def test_an_unknown_id_is_a_value_error_naming_the_registered_ones():
 def test_scripted_players_and_secret_lists_come_from_the_descriptor(env_id):
     d = descriptor(env_id)
     assert has_scripted_policies(env_id) == d.has_scripted_policies == (d.scripted is not None)
-    if d.secrets is None or env_id == "archer/JerichoDetective-v0":  # one fixed game: no list to evaluate on
+    if d.secrets is None:
         with pytest.raises(ValueError, match="no list of secrets"):
             split_secrets(env_id, "test")
     else:
@@ -78,9 +78,22 @@ def test_webshop_secrets_follow_the_catalogue_kwargs_and_ignore_the_others():
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_protocols_read_the_descriptor(env_id):
-    expected = ("all", "all") if descriptor(env_id).paper_split_all else ("train", "test")
+    d = descriptor(env_id)
+    expected = ("all", "all") if d.paper_split_all else ("train", "test")
     assert protocol_splits(env_id, "paper") == expected
-    assert protocol_splits(env_id, "generalisation") == ("train", "test")
+    if d.held_out:
+        assert protocol_splits(env_id, "generalisation") == ("train", "test")
+    else:
+        with pytest.raises(ValueError, match=f"protocol 'generalisation' needs held-out secrets, and {env_id} is one"):
+            protocol_splits(env_id, "generalisation")
+
+
+def test_only_jerichos_fixed_game_has_nothing_held_out_and_numbers_its_episodes():
+    assert [e for e, d in ENVS.items() if not d.held_out] == ["archer/JerichoDetective-v0"]
+    d = descriptor("archer/JerichoDetective-v0")
+    assert d.split_secrets("all") == d.split_secrets("test") == d.split_secrets("train") == list(range(200))
+    with pytest.raises(ValueError, match="unknown split 'dev': expected one of train, test, all"):
+        d.split_secrets("dev")
 
 
 def test_the_discounts_are_arch_ers_table():

@@ -63,7 +63,8 @@ def test_episode_list_for_seeded_envs():
         (dict(episodes=0), r"episodes must be at least 1, got 0"),
         (dict(episodes=-3), r"at least 1"),
         (dict(episodes=2.5), r"positive integer"),
-        (dict(env_id="archer/JerichoDetective-v0"), r"JerichoDetective"),
+        (dict(env_id="archer/JerichoDetective-v0", split="dev"),
+         r"unknown split 'dev': expected one of train, test, all"),
     ],
 )
 def test_bad_input_is_a_clear_error(kwargs, match):

@@ -6,6 +6,7 @@ equations, the comparison runner end to end on a tiny budget, and its results sc
 import copy
 import json
 import sys
+from pathlib import Path
 
 import jsonschema
 import numpy as np
@@ -307,6 +308,16 @@ def test_results_schema_rejects_malformed_results():
     broken["algorithms"][0]["success_rate"] = 1.5
     with pytest.raises(jsonschema.ValidationError):
         validate_results(broken)
+
+
+RECORDED = sorted((Path(__file__).resolve().parents[1] / "baselines" / "results").rglob("results.json"))
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=lambda p: str(p.parent.relative_to(p.parents[2])))
+def test_every_recorded_result_validates_and_its_table_is_the_one_written_from_it(path):
+    results = json.loads(path.read_text())
+    validate_results(results)
+    assert (path.parent / "results.md").read_text() == results_markdown(results)
 
 
 def test_mean_ci95_uses_students_t_over_seeds():

@@ -334,6 +334,16 @@ def test_the_expert_wins_with_340_points_in_45_and_finds_its_way_after_a_detour(
 
 
 @needs_game
+def test_behaviour_data_numbers_the_episodes_of_the_one_game():
+    from archer_gym.agents.data import generate_dataset
+
+    data = generate_dataset(ENV_ID, policy="expert", episodes=3, split="all", seed=0)
+    secrets = [t.secret for t in data]  # episode numbers, drawn as every env's evaluation list is
+    assert len(set(secrets)) == 3 and set(secrets) <= set(range(200)) and {t.ret for t in data} == {330.0}
+    assert all(t.success and len(t.turns) == 45 and t.turns[-1].done for t in data)
+
+
+@needs_game
 def test_noisy_and_random_play_valid_actions_reproducibly(env):
     from archer_envs.jericho_policies import valid_actions_of
 

@@ -363,11 +363,13 @@ def test_every_shipped_config_names_a_registered_env_and_valid_fields():
         env_id = f"archer/{folder.name}"
         assert env_id in gym.registry
         assert {p.stem for p in folder.glob("*.toml")} == set(ALGORITHMS)
-        intervals = set()
+        intervals, evaluations = set(), set()
         for path in folder.glob("*.toml"):
             cfg = make_algorithm_config(path.stem, "cpu", env_id, str(path))
             assert cfg.env_id == env_id
             intervals.add(cfg.eval_every)
-        # every algorithm of an env is evaluated at the same trajectory counts (2 iterations of 32
-        # trajectories on the four envs; every 8 on the Subset, whose runs are longer)
+            evaluations.add((cfg.eval_every * cfg.rollouts_per_iteration, cfg.eval_episodes))
+        # every algorithm of an env is evaluated alike, at the same trajectory counts (2 iterations of 32
+        # trajectories on most envs, of 16 on Jericho's game; every 8 on the Subset, whose runs are longer)
         assert intervals == {{"TwentyQuestionsSubset-v0": 8, "TwentyQuestions-v0": 4}.get(folder.name, 2)}
+        assert len(evaluations) == 1, (folder.name, evaluations)

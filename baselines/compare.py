@@ -253,6 +253,7 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
     if ray:
         import_ray()  # a missing extra fails before any work
     out = Path(out)
+    code_version = _git_commit()  # the code the runs start with (the checkout may move during a long comparison)
     from archer_gym.agents.training import BC_DIR, BEHAVIOUR_FILE, RunConfig
 
     shared = {**overrides, "init": str(out / BC_DIR), "behaviour_data": str(out / BEHAVIOUR_FILE)}
@@ -294,7 +295,7 @@ def compare(env_id: str, algos: list[str], seeds: int = 3, budget: int = 256, ou
     results = summarize(env_id, algos, records, budget=budget, seeds=seeds, preset=preset, thresholds=thresholds,
                         protocol=overrides.get("protocol", "paper"))
     results.update(command=command, wall_time_s=float(sum(r["wall_time_s"] for r in records)),
-                   code_version=_git_commit(),
+                   code_version=code_version,
                    created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                    configs={a: _shown_path(config_file(env_id, a, config_dir)) for a in algos})
     try:

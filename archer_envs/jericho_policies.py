@@ -26,6 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from archer_envs.jericho_detective import EXPERT_ROUTE, JerichoDetectiveEnv, resolve_rom_path
+
 # (real path of the game file, tagger) -> the route's table (observation -> step, context -> step)
 _ROUTE_TABLES: dict[tuple[str, str], RouteTable] = {}
 
@@ -52,8 +54,6 @@ class RouteTable:
     command, or None off the route."""
 
     def __init__(self, rom_path: str | os.PathLike | None = None, valid_actions: str = "parser") -> None:
-        from archer_envs.jericho_detective import EXPERT_ROUTE, JerichoDetectiveEnv
-
         env = JerichoDetectiveEnv(rom_path=rom_path, max_steps=len(EXPERT_ROUTE), valid_actions=valid_actions)
         try:
             observation, _ = env.reset()
@@ -90,8 +90,6 @@ def _context(observation: str, env) -> str:
 
 def route_table(rom_path: str | os.PathLike | None = None, valid_actions: str = "parser") -> RouteTable:
     """The process's route table for this game file (built on first use)."""
-    from archer_envs.jericho_detective import resolve_rom_path
-
     key = (os.path.realpath(resolve_rom_path(rom_path)), valid_actions)
     if key not in _ROUTE_TABLES:
         _ROUTE_TABLES[key] = RouteTable(key[0], valid_actions)
@@ -108,11 +106,12 @@ class ExpertPolicy:
                  valid_actions: str = "parser") -> None:
         self.rng = np.random.default_rng(seed)
         self.rom_path, self.valid_actions = rom_path, valid_actions
+        self._table: RouteTable | None = None  # looked up on the first command, not on every one
 
     def command(self, observation: str) -> str:
-        from archer_envs.jericho_detective import EXPERT_ROUTE
-
-        step = route_table(self.rom_path, self.valid_actions).step(observation)
+        if self._table is None:
+            self._table = route_table(self.rom_path, self.valid_actions)
+        step = self._table.step(observation)
         return EXPERT_ROUTE[step] if step is not None else _random_action(observation, self.rng)
 
     def act(self, observations: Sequence[str]) -> list[str]:

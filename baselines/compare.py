@@ -325,6 +325,7 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
             continue
         ret, ret_ci = mean_ci95([r["final_return"] for r in runs])
         succ, succ_ci = mean_ci95([r["final_success"] for r in runs])
+        gain, gain_ci = paired_gain(records, runs)
         label = get_algorithm(algo).label
         untrained = [r["seed"] for r in runs if r.get("trains_policy", True) and r.get("actor_updates") == 0]
         if untrained:  # never report a BC policy as a trained agent
@@ -335,6 +336,7 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
             "actor_updates": float(np.mean([r.get("actor_updates", 0) for r in runs])),
             "mean_return": ret, "return_ci95": ret_ci, "success_rate": succ, "success_ci95": succ_ci,
             "per_seed_return": [r["final_return"] for r in runs],
+            "gain_over_start": gain, "gain_ci95": gain_ci,
             "trajectories": float(np.mean([r["trajectories"] for r in runs])),
             "wall_time_s": float(np.mean([r["wall_time_s"] for r in runs])),
             "eval_episodes": runs[0]["final_episodes"],
@@ -356,10 +358,10 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
     }
 
 
-def start_return(records: list[dict[str, Any]]) -> float | None:
-    """The BC start's test return, mean over seeds: per seed, the first evaluation (0 trajectories) of
-    a run that samples its policy (every such run evaluates the same BC policy on the seed's episode
-    list with the seed's sampling noise, so they agree; CHAI's first point is its best-of-k agent)."""
+def seed_starts(records: list[dict[str, Any]]) -> dict[int, float]:
+    """The BC start's test return per seed: the first evaluation (0 trajectories) of a run of that seed
+    that samples its policy (every such run evaluates the same BC policy on the seed's episode list
+    with the seed's sampling noise, so they agree; CHAI's first point is its best-of-k agent)."""
     per_seed: dict[int, float] = {}
     for r in records:
         if not r.get("trains_policy", True) or r["seed"] in per_seed:
@@ -367,7 +369,22 @@ def start_return(records: list[dict[str, Any]]) -> float | None:
         first = next((c["return"] for c in r["curve"] if c["trajectories"] == 0), None)
         if first is not None:
             per_seed[r["seed"]] = first
+    return per_seed
+
+
+def start_return(records: list[dict[str, Any]]) -> float | None:
+    """The BC start's test return, mean over seeds (:func:`seed_starts`)."""
+    per_seed = seed_starts(records)
     return float(np.mean(list(per_seed.values()))) if per_seed else None
+
+
+def paired_gain(records: list[dict[str, Any]], runs: list[dict[str, Any]]) -> tuple[float | None, float | None]:
+    """Final return minus the same seed's BC start, mean over ``runs`` ± 95% CI (t over seeds): the
+    improvement on the start, paired so that a seed's episode list and sampling noise cancel.
+    (None, None) when no run has its seed's start among ``records``."""
+    starts = seed_starts(records)
+    gains = [r["final_return"] - starts[r["seed"]] for r in runs if r["seed"] in starts]
+    return mean_ci95(gains) if gains else (None, None)
 
 
 def aggregate_curve(curves: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -419,10 +436,10 @@ def validate_results(results: dict[str, Any]) -> None:
 
 
 # --- reports --------------------------------------------------------------------------------------
-def _pm(value: float | None, ci: float | None, digits: int = 2) -> str:
+def _pm(value: float | None, ci: float | None, digits: int = 2, sign: bool = False) -> str:
     if value is None:
         return "–"
-    return f"{value:.{digits}f}" + ("" if ci is None else f" ± {ci:.{digits}f}")
+    return f"{value:{'+' if sign else ''}.{digits}f}" + ("" if ci is None else f" ± {ci:.{digits}f}")
 
 
 def results_markdown(results: dict[str, Any]) -> str:
@@ -437,14 +454,19 @@ def results_markdown(results: dict[str, Any]) -> str:
         f"{n} seed{'s' if n != 1 else ''}; {protocol}; mean over seeds ± 95% CI (t over seeds). "
         f"BC start: {_pm(results['start_return'], None)}.",
         "",
-        "| algorithm | test return | success rate | trajectories | wall time (min) "
-        "| s / iteration (rollout + critic + actor) |",
-        "|---|---|---|---|---|---|",
+        "| algorithm | test return | gain over BC start (paired by seed) | success rate | trajectories "
+        "| wall time (min) | s / iteration (rollout + critic + actor) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results["algorithms"]:
         s = r["iteration_s"]
+        if "gain_over_start" in r:
+            gain = (r["gain_over_start"], r["gain_ci95"])
+        else:  # recorded before the gain was stored: the same number from its runs
+            gain = paired_gain(results["runs"], [x for x in results["runs"] if x["algo"] == r["algo"]])
         lines.append(
-            f"| {r['label']} | {_pm(r['mean_return'], r['return_ci95'])} | {_pm(r['success_rate'], r['success_ci95'])} "
+            f"| {r['label']} | {_pm(r['mean_return'], r['return_ci95'])} | {_pm(*gain, sign=True)} "
+            f"| {_pm(r['success_rate'], r['success_ci95'])} "
             f"| {r['trajectories']:.0f} | {r['wall_time_s'] / 60:.1f} | {s['total']:.1f} "
             f"({s['rollout']:.1f} + {s['critic']:.1f} + {s['actor']:.1f}) |"
         )

@@ -299,7 +299,17 @@ def test_results_schema_rejects_malformed_results():
     results = summarize("archer/TwentyQuestions-v0", ["ppo"], records, budget=8, seeds=2, preset="cpu")
     validate_results(results)
     assert results["algorithms"][0]["mean_return"] == pytest.approx(-18.5)
-    assert "| PPO (token level) |" in results_markdown(results)
+    # the gain over the start is paired by seed: each final minus its own seed's first evaluation
+    records[1]["curve"][0]["return"] = -19.0  # seed 1: start -19, final -18 -> +1; seed 0: -20 -> -19, +1
+    paired = summarize("archer/TwentyQuestions-v0", ["ppo"], records, budget=8, seeds=2, preset="cpu")
+    assert paired["algorithms"][0]["gain_over_start"] == pytest.approx(1.0)
+    assert paired["algorithms"][0]["gain_ci95"] == pytest.approx(0.0)
+    assert "| PPO (token level) | -18.50 ± 6.35 | +1.00 ± 0.00 |" in results_markdown(paired)
+    legacy = copy.deepcopy(paired)  # recorded before the gain was stored: the table computes it from the runs
+    for key in ("gain_over_start", "gain_ci95"):
+        del legacy["algorithms"][0][key]
+    validate_results(legacy)
+    assert results_markdown(legacy) == results_markdown(paired)
     broken = copy.deepcopy(results)
     del broken["algorithms"][0]["mean_return"]
     with pytest.raises(jsonschema.ValidationError, match="mean_return"):

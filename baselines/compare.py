@@ -326,6 +326,7 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
         ret, ret_ci = mean_ci95([r["final_return"] for r in runs])
         succ, succ_ci = mean_ci95([r["final_success"] for r in runs])
         gain, gain_ci = paired_gain(records, runs)
+        late, late_ci = paired_gain(records, runs, late_from=budget / 2)
         label = get_algorithm(algo).label
         untrained = [r["seed"] for r in runs if r.get("trains_policy", True) and r.get("actor_updates") == 0]
         if untrained:  # never report a BC policy as a trained agent
@@ -337,6 +338,7 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
             "mean_return": ret, "return_ci95": ret_ci, "success_rate": succ, "success_ci95": succ_ci,
             "per_seed_return": [r["final_return"] for r in runs],
             "gain_over_start": gain, "gain_ci95": gain_ci,
+            "late_gain_over_start": late, "late_gain_ci95": late_ci,
             "trajectories": float(np.mean([r["trajectories"] for r in runs])),
             "wall_time_s": float(np.mean([r["wall_time_s"] for r in runs])),
             "eval_episodes": runs[0]["final_episodes"],
@@ -378,12 +380,24 @@ def start_return(records: list[dict[str, Any]]) -> float | None:
     return float(np.mean(list(per_seed.values()))) if per_seed else None
 
 
-def paired_gain(records: list[dict[str, Any]], runs: list[dict[str, Any]]) -> tuple[float | None, float | None]:
-    """Final return minus the same seed's BC start, mean over ``runs`` ± 95% CI (t over seeds): the
-    improvement on the start, paired so that a seed's episode list and sampling noise cancel.
-    (None, None) when no run has its seed's start among ``records``."""
+def late_return(run: dict[str, Any], late_from: float) -> float | None:
+    """Mean of a run's test evaluations at ``late_from`` trajectories or later (None: none there)."""
+    late = [p["return"] for p in run["curve"] if p["trajectories"] >= late_from]
+    return float(np.mean(late)) if late else None
+
+
+def paired_gain(records: list[dict[str, Any]], runs: list[dict[str, Any]],
+                late_from: float | None = None) -> tuple[float | None, float | None]:
+    """The improvement on the BC start, paired by seed so that a seed's episode list and sampling noise
+    cancel: per run, its final return (or, with ``late_from``, the mean of its evaluations from
+    ``late_from`` trajectories on: many evaluations instead of one) minus its seed's start; the mean
+    over ``runs`` ± 95% CI (t over seeds). (None, None) when no run has both."""
     starts = seed_starts(records)
-    gains = [r["final_return"] - starts[r["seed"]] for r in runs if r["seed"] in starts]
+    gains = []
+    for r in runs:
+        value = r["final_return"] if late_from is None else late_return(r, late_from)
+        if r["seed"] in starts and value is not None:
+            gains.append(value - starts[r["seed"]])
     return mean_ci95(gains) if gains else (None, None)
 
 
@@ -452,20 +466,24 @@ def results_markdown(results: dict[str, Any]) -> str:
     lines = [
         f"{results['env_id']}, {results['preset']} preset, budget {results['budget']} trajectories per run, "
         f"{n} seed{'s' if n != 1 else ''}; {protocol}; mean over seeds ± 95% CI (t over seeds). "
-        f"BC start: {_pm(results['start_return'], None)}.",
+        f"BC start: {_pm(results['start_return'], None)}. Gains are paired by seed (a run minus its seed's "
+        f"BC evaluation): of the final evaluation, and of the mean of the evaluations from "
+        f"{results['budget'] // 2} trajectories on.",
         "",
-        "| algorithm | test return | gain over BC start (paired by seed) | success rate | trajectories "
+        "| algorithm | test return | gain over BC start | gain, 2nd-half evaluations | success rate | trajectories "
         "| wall time (min) | s / iteration (rollout + critic + actor) |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results["algorithms"]:
         s = r["iteration_s"]
-        if "gain_over_start" in r:
-            gain = (r["gain_over_start"], r["gain_ci95"])
-        else:  # recorded before the gain was stored: the same number from its runs
-            gain = paired_gain(results["runs"], [x for x in results["runs"] if x["algo"] == r["algo"]])
+        runs = [x for x in results["runs"] if x["algo"] == r["algo"]]
+        # recorded before the gains were stored: the same numbers from its runs
+        gain = (r["gain_over_start"], r["gain_ci95"]) if "gain_over_start" in r else paired_gain(results["runs"], runs)
+        late = ((r["late_gain_over_start"], r["late_gain_ci95"]) if "late_gain_over_start" in r
+                else paired_gain(results["runs"], runs, late_from=results["budget"] / 2))
         lines.append(
             f"| {r['label']} | {_pm(r['mean_return'], r['return_ci95'])} | {_pm(*gain, sign=True)} "
+            f"| {_pm(*late, sign=True)} "
             f"| {_pm(r['success_rate'], r['success_ci95'])} "
             f"| {r['trajectories']:.0f} | {r['wall_time_s'] / 60:.1f} | {s['total']:.1f} "
             f"({s['rollout']:.1f} + {s['critic']:.1f} + {s['actor']:.1f}) |"

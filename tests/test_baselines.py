@@ -304,9 +304,16 @@ def test_results_schema_rejects_malformed_results():
     paired = summarize("archer/TwentyQuestions-v0", ["ppo"], records, budget=8, seeds=2, preset="cpu")
     assert paired["algorithms"][0]["gain_over_start"] == pytest.approx(1.0)
     assert paired["algorithms"][0]["gain_ci95"] == pytest.approx(0.0)
-    assert "| PPO (token level) | -18.50 ± 6.35 | +1.00 ± 0.00 |" in results_markdown(paired)
-    legacy = copy.deepcopy(paired)  # recorded before the gain was stored: the table computes it from the runs
-    for key in ("gain_over_start", "gain_ci95"):
+    # ... and over the evaluations of the budget's second half (here the final one only)
+    assert paired["algorithms"][0]["late_gain_over_start"] == pytest.approx(1.0)
+    assert "| PPO (token level) | -18.50 ± 6.35 | +1.00 ± 0.00 | +1.00 ± 0.00 |" in results_markdown(paired)
+    with_midpoint = copy.deepcopy(records)
+    with_midpoint[0]["curve"].insert(1, {"trajectories": 4, "return": -17.0, "success": 0.0, "minutes": 0.05})
+    late = summarize("archer/TwentyQuestions-v0", ["ppo"], with_midpoint, budget=8, seeds=2, preset="cpu")["algorithms"][0]
+    assert late["late_gain_over_start"] == pytest.approx((2.0 + 1.0) / 2)  # seed 0: mean(-17, -19) - (-20) = +2
+    assert late["gain_over_start"] == pytest.approx(1.0)
+    legacy = copy.deepcopy(paired)  # recorded before the gains were stored: the table computes them from the runs
+    for key in ("gain_over_start", "gain_ci95", "late_gain_over_start", "late_gain_ci95"):
         del legacy["algorithms"][0][key]
     validate_results(legacy)
     assert results_markdown(legacy) == results_markdown(paired)

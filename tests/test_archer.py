@@ -294,6 +294,9 @@ def test_config_presets_files_and_bad_values(tmp_path):
     cpu = make_config("cpu", "archer/TwentyQuestions-v0")
     assert cpu.preset == "cpu" and cpu.discount == 0.95 and cpu.critic_model == "all-MiniLM-L6-v2"
     assert cpu.critic_pool_size == 512 and make_config("paper").critic_pool_size is None
+    # the KL term (ours) is on in the cpu preset on the full Twenty Questions only, never in the paper's
+    assert cpu.actor_kl_coef == 0.2 and make_config("cpu", "archer/TwentyQuestionsSubset-v0").actor_kl_coef == 0.0
+    assert make_config("paper", "archer/TwentyQuestions-v0").actor_kl_coef == 0.0
     paper = make_config("paper", "archer/TwentyQuestions-v0")
     assert (paper.policy_model, paper.critic_model, paper.batch_size, paper.critic_steps, paper.actor_steps) == (
         "gpt2", "roberta-base", 256, 50, 3)

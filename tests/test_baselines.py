@@ -309,7 +309,8 @@ def test_results_schema_rejects_malformed_results():
     assert "| PPO (token level) | -18.50 ± 6.35 | +1.00 ± 0.00 | +1.00 ± 0.00 |" in results_markdown(paired)
     with_midpoint = copy.deepcopy(records)
     with_midpoint[0]["curve"].insert(1, {"trajectories": 4, "return": -17.0, "success": 0.0, "minutes": 0.05})
-    late = summarize("archer/TwentyQuestions-v0", ["ppo"], with_midpoint, budget=8, seeds=2, preset="cpu")["algorithms"][0]
+    late = summarize("archer/TwentyQuestions-v0", ["ppo"], with_midpoint, budget=8, seeds=2,
+                     preset="cpu")["algorithms"][0]
     assert late["late_gain_over_start"] == pytest.approx((2.0 + 1.0) / 2)  # seed 0: mean(-17, -19) - (-20) = +2
     assert late["gain_over_start"] == pytest.approx(1.0)
     legacy = copy.deepcopy(paired)  # recorded before the gains were stored: the table computes them from the runs

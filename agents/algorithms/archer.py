@@ -107,7 +107,8 @@ class ArcherConfig(RunConfig, CriticConfig):
     warmup_iterations: int = 5  # at least this many iterations of critic-only training before the actor starts
     # ... and until the critic has settled (critic_settled_tol, CriticConfig), but no longer than:
     max_warmup_iterations: int | None = 60  # the actor starts by then even if the critic has not settled
-    actor_kl_coef: float = 0.0  # ours: A − β·(log π − log π_BC)(a) per sampled utterance (0: off; paper: off; cpu: 0.2 on 20Q)
+    # ours: A − β·(log π − log π_BC)(a) per sampled utterance (0: off; paper: off; cpu: 0.2 on the full 20Q)
+    actor_kl_coef: float = 0.0
     actor_lr: float = 3e-5
     baseline: str = "none"  # "none": utterance advantage; "token": the paper's token-level baseline
     center_advantages: bool = True  # subtract the batch mean of A (ours, not the paper's; see the docstring)

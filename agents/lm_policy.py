@@ -430,17 +430,28 @@ class LMPolicy(torch.nn.Module):
         """One utterance per observation, sampled at ``self.temperature`` (greedy when 0)."""
         return self.generate(observations)
 
+    # Prompts per generate() call of the model: memory grows with the batch (CHAI's pool of 512 states
+    # x k = 5 candidates in one batch peaked at 10.5 GB), so larger requests run in chunks of this many
+    # (ArCHer's 512-state pool stays one batch).
+    generate_batch_size: int = 512
+
     @torch.no_grad()
     def generate(
         self, observations: Sequence[str], temperature: float | None = None, greedy: bool = False
     ) -> list[str]:
         """Batched generation: left-padded prompts (newest ``max_context_tokens`` tokens), stopping at
         the first newline token or EOS; returns the text before the newline, stripped. Dropout is
-        off while generating (the module's train/eval mode is restored afterwards)."""
+        off while generating (the module's train/eval mode is restored afterwards). More than
+        ``generate_batch_size`` observations are generated in chunks of that many, in order."""
         observations = list(observations)
         if not observations:
             return []
         temperature = self.temperature if temperature is None else _check_temperature(temperature)
+        n = self.generate_batch_size
+        return [action for i in range(0, len(observations), n)
+                for action in self._generate_batch(observations[i : i + n], temperature, greedy)]
+
+    def _generate_batch(self, observations: list[str], temperature: float, greedy: bool) -> list[str]:
         sample = not greedy and temperature > 0
         prompts = [self._prompt_ids(ids, self.max_context_tokens) for ids in self._encode(observations)]
         input_ids, attention_mask = self._left_pad(prompts)

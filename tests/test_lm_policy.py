@@ -176,6 +176,20 @@ def test_generation_stops_at_newline_and_is_reproducible(base_policy, phrasings)
     assert p.generate([]) == [] and p.tokens_generated == before
 
 
+def test_generation_beyond_the_batch_size_runs_in_chunks_in_order(base_policy, phrasings, monkeypatch):
+    """A request larger than ``generate_batch_size`` (CHAI's k candidates for a whole pool) is split, so
+    that memory stays bounded, and returns the same greedy utterances in the same order."""
+    p = base_policy
+    observations = [transcript(phrasings[i : i + k]) for i, k in ((0, 0), (3, 1), (7, 4), (20, 12), (1, 2))]
+    whole = p.generate(observations, greedy=True)
+    batches = []
+    real = p.model.generate
+    monkeypatch.setattr(p.model, "generate", lambda **kw: batches.append(len(kw["input_ids"])) or real(**kw))
+    monkeypatch.setattr(p, "generate_batch_size", 2)
+    assert p.generate(observations, greedy=True) == whole
+    assert batches == [2, 2, 1]
+
+
 def test_generation_leaves_train_mode_alone(policy):
     policy.train()
     policy.generate(["Questions:\n"])

@@ -80,8 +80,29 @@ def without_timings(results: dict) -> dict:
     return strip(results)
 
 
+def parent_pid(pid: int) -> int:
+    """The parent of ``pid`` (0 when it is gone), from /proc/<pid>/stat (the command may hold spaces)."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return 0
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def descends_from_this_process(pid: int) -> bool:
+    """Whether ``pid`` was started (through any chain of parents) by this test process: the Ray instance
+    of the ``local_ray`` fixture and its workers are; a user's comparison running beside the suite is not."""
+    me = os.getpid()
+    while pid > 1:
+        pid = parent_pid(pid)
+        if pid == me:
+            return True
+    return False
+
+
 def run_processes() -> list[int]:
-    """PIDs of Ray workers executing a comparison run (Ray titles them 'ray::run_one')."""
+    """PIDs of this test's Ray workers executing a comparison run (Ray titles them 'ray::run_one'); never
+    those of another Ray instance on the machine, which the test must not kill."""
     pids = []
     for proc in Path("/proc").iterdir():
         try:
@@ -89,7 +110,7 @@ def run_processes() -> list[int]:
                 pids.append(int(proc.name))
         except OSError:
             continue
-    return pids
+    return [pid for pid in pids if descends_from_this_process(pid)]
 
 
 def kill_a_run_once_it_has_started(run_dir: Path, killed: list[int]) -> None:

@@ -326,7 +326,7 @@ def summarize(env_id: str, algos: list[str], records: list[dict[str, Any]], budg
         ret, ret_ci = mean_ci95([r["final_return"] for r in runs])
         succ, succ_ci = mean_ci95([r["final_success"] for r in runs])
         gain, gain_ci = paired_gain(records, runs)
-        late, late_ci = paired_gain(records, runs, late_from=budget / 2)
+        late, late_ci = paired_gain(records, runs, late_from=second_half(budget))
         label = get_algorithm(algo).label
         untrained = [r["seed"] for r in runs if r.get("trains_policy", True) and r.get("actor_updates") == 0]
         if untrained:  # never report a BC policy as a trained agent
@@ -378,6 +378,11 @@ def start_return(records: list[dict[str, Any]]) -> float | None:
     """The BC start's test return, mean over seeds (:func:`seed_starts`)."""
     per_seed = seed_starts(records)
     return float(np.mean(list(per_seed.values()))) if per_seed else None
+
+
+def second_half(budget: int) -> int:
+    """The first trajectory count of a budget's second half (its evaluations are averaged for the late gain)."""
+    return (budget + 1) // 2
 
 
 def late_return(run: dict[str, Any], late_from: float) -> float | None:
@@ -468,7 +473,7 @@ def results_markdown(results: dict[str, Any]) -> str:
         f"{n} seed{'s' if n != 1 else ''}; {protocol}; mean over seeds ± 95% CI (t over seeds). "
         f"BC start: {_pm(results['start_return'], None)}. Gains are paired by seed (a run minus its seed's "
         f"BC evaluation): of the final evaluation, and of the mean of the evaluations from "
-        f"{results['budget'] // 2} trajectories on.",
+        f"{second_half(results['budget'])} trajectories on.",
         "",
         "| algorithm | test return | gain over BC start | gain, 2nd-half evaluations | success rate | trajectories "
         "| wall time (min) | s / iteration (rollout + critic + actor) |",
@@ -476,11 +481,10 @@ def results_markdown(results: dict[str, Any]) -> str:
     ]
     for r in results["algorithms"]:
         s = r["iteration_s"]
+        # from the runs, as summarize() computes them (results recorded before the gains were stored too)
         runs = [x for x in results["runs"] if x["algo"] == r["algo"]]
-        # recorded before the gains were stored: the same numbers from its runs
-        gain = (r["gain_over_start"], r["gain_ci95"]) if "gain_over_start" in r else paired_gain(results["runs"], runs)
-        late = ((r["late_gain_over_start"], r["late_gain_ci95"]) if "late_gain_over_start" in r
-                else paired_gain(results["runs"], runs, late_from=results["budget"] / 2))
+        gain = paired_gain(results["runs"], runs)
+        late = paired_gain(results["runs"], runs, late_from=second_half(results["budget"]))
         lines.append(
             f"| {r['label']} | {_pm(r['mean_return'], r['return_ci95'])} | {_pm(*gain, sign=True)} "
             f"| {_pm(*late, sign=True)} "
